@@ -1,0 +1,12 @@
+//! The frame codec of RFC 6455 section 5.2: header parse and encode, and masking. No allocation, no state.
+
+mod header;
+mod mask;
+mod opcode;
+
+pub use header::{FrameHeader, Parsed, MAX_HEADER_LEN};
+pub use mask::{apply_mask, apply_mask_reference};
+pub use opcode::OpCode;
+
+/// The most payload a control frame (close, ping, pong) may carry.
+pub const MAX_CONTROL_PAYLOAD: usize = 125;

@@ -1,0 +1,65 @@
+//! # wslane
+//!
+//! A sans-IO implementation of the WebSocket protocol (RFC 6455). This crate never touches a socket, a
+//! clock or a random source: received bytes go in and come out as events; commands go in and come out as
+//! bytes to transmit; time and randomness are arguments.
+//!
+//! The crate is layered, each layer usable on its own:
+//!
+//! | layer | module | needs |
+//! |---|---|---|
+//! | frame codec: header parse and encode, masking | [`frame`] | nothing |
+//! | protocol checks over caller buffers: every rule of RFC 6455 sections 5 and 7 | [`decoder`] | nothing |
+//! | streaming UTF-8 validation | [`utf8`] | nothing |
+//! | the opening handshake, client and server | [`handshake`] | `alloc` |
+//! | a buffered connection: message assembly, auto-pong, close handshake, keepalive | [`Connection`] | `alloc` |
+//!
+//! See `docs/architecture.md` in the repository for a tour of the layers and how an adapter drives them.
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(unsafe_code)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod close;
+pub mod decoder;
+pub mod error;
+pub mod frame;
+pub mod mask_keys;
+pub mod time;
+pub mod utf8;
+
+#[cfg(feature = "alloc")]
+pub mod config;
+#[cfg(feature = "alloc")]
+pub mod connection;
+#[cfg(feature = "alloc")]
+pub mod extension;
+#[cfg(feature = "alloc")]
+pub mod handshake;
+#[cfg(feature = "alloc")]
+pub mod message;
+
+pub use close::CloseCode;
+pub use error::{Error, ProtocolError, SendError};
+pub use frame::{FrameHeader, OpCode};
+// pub use time::Instant;
+
+#[cfg(feature = "alloc")]
+// pub use config::{Config, ReceiveMode};
+#[cfg(feature = "alloc")]
+// pub use connection::{Connection, Event, State};
+#[cfg(feature = "alloc")]
+// pub use message::{CloseFrame, Message};
+
+/// Which end of the connection this endpoint is. Clients mask what they send; servers must not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The endpoint that opened the connection; masks every frame it sends.
+    Client,
+    /// The endpoint that accepted the connection; sends unmasked frames.
+    Server,
+}
