@@ -204,6 +204,9 @@ impl fmt::Display for NegotiationError {
 
 impl core::error::Error for NegotiationError {}
 
+/// A server's acceptance of an offer: the response element to send and the extension to install.
+pub type Accepted = (ExtensionOffer, Box<dyn Extension>);
+
 /// An extension this endpoint supports, as seen by the opening handshake. Both roles negotiate through it;
 /// permessage-deflate is one implementation.
 pub trait ExtensionFactory: Send + Sync {
@@ -219,7 +222,7 @@ pub trait ExtensionFactory: Send + Sync {
     fn accept(
         &self,
         offers: &[ExtensionOffer],
-    ) -> Result<Option<(ExtensionOffer, Box<dyn Extension>)>, NegotiationError>;
+    ) -> Result<Option<Accepted>, NegotiationError>;
 
     /// Client side: check the server's response element against what was offered and build the extension,
     /// or fail the connection.

@@ -46,14 +46,14 @@ pub mod message;
 pub use close::CloseCode;
 pub use error::{Error, ProtocolError, SendError};
 pub use frame::{FrameHeader, OpCode};
-// pub use time::Instant;
+pub use time::Instant;
 
 #[cfg(feature = "alloc")]
-// pub use config::{Config, ReceiveMode};
+pub use config::{Config, ReceiveMode};
 #[cfg(feature = "alloc")]
-// pub use connection::{Connection, Event, State};
+pub use connection::{Connection, Event, Fragment, State};
 #[cfg(feature = "alloc")]
-// pub use message::{CloseFrame, Message};
+pub use message::{CloseFrame, Message};
 
 /// Which end of the connection this endpoint is. Clients mask what they send; servers must not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
