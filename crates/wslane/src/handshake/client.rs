@@ -1,0 +1,314 @@
+//! The client's side: write the upgrade request and check the server's answer (RFC 6455 section 4.1).
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::accept::{accept_key, client_key};
+use super::error::{BuildError, ClientError};
+use super::head::{header_array, HeadError, HeadReader, Limits};
+use super::headers::{check_extra, is_field_value, write_field, Headers};
+use super::negotiate::{self, is_valid_element};
+use super::url::Url;
+use crate::extension::{is_token, Extension, ExtensionFactory, ExtensionOffer};
+
+/// A client's upgrade request, built from a [`Url`]; [`start`](Self::start) turns it into bytes and a
+/// [`ClientHandshake`] waiting for the answer.
+#[derive(Clone)]
+pub struct ClientRequest {
+    url: Url,
+    limits: Limits,
+    origin: Option<String>,
+    protocols: Vec<String>,
+    extensions: Vec<(Arc<dyn ExtensionFactory>, Vec<ExtensionOffer>)>,
+    headers: Vec<(String, String)>,
+}
+
+impl ClientRequest {
+    /// A request for `url` with no `Origin`, subprotocols, extensions or extra fields.
+    #[must_use]
+    pub fn new(url: Url) -> ClientRequest {
+        ClientRequest {
+            url,
+            limits: Limits::default(),
+            origin: None,
+            protocols: Vec::new(),
+            extensions: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The URL requested.
+    #[must_use]
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Sets the bounds on the response head. Default: [`Limits::default`].
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> ClientRequest {
+        self.limits = limits;
+        self
+    }
+
+    /// Sends an `Origin` field, as a browser would (`https://example.com`).
+    pub fn origin(mut self, origin: &str) -> Result<ClientRequest, BuildError> {
+        if !is_field_value(origin) {
+            return Err(BuildError::InvalidHeaderValue);
+        }
+        self.origin = Some(origin.into());
+        Ok(self)
+    }
+
+    /// Offers a subprotocol; call once per subprotocol, most preferred first. Each must be a token and
+    /// offered once.
+    pub fn protocol(mut self, protocol: &str) -> Result<ClientRequest, BuildError> {
+        if !is_token(protocol) || self.protocols.iter().any(|p| p == protocol) {
+            return Err(BuildError::InvalidProtocol);
+        }
+        self.protocols.push(protocol.into());
+        Ok(self)
+    }
+
+    /// Offers an extension: each of the factory's [`offers`](ExtensionFactory::offers) becomes one element
+    /// of `Sec-WebSocket-Extensions`. The factory confirms the server's answer. A connection holds at most
+    /// one extension, so a server that accepts two fails the handshake.
+    pub fn extension(
+        mut self,
+        factory: Arc<dyn ExtensionFactory>,
+    ) -> Result<ClientRequest, BuildError> {
+        let offers = factory.offers();
+        if !offers.iter().all(is_valid_element) {
+            return Err(BuildError::InvalidExtensionOffer);
+        }
+        if !offers.is_empty() {
+            self.extensions.push((factory, offers));
+        }
+        Ok(self)
+    }
+
+    /// Adds a field (cookies, credentials). The name must be a token and the value free of control
+    /// characters; the fields the handshake writes itself are refused.
+    pub fn header(mut self, name: &str, value: &str) -> Result<ClientRequest, BuildError> {
+        check_extra(name, value)?;
+        self.headers.push((name.into(), value.into()));
+        Ok(self)
+    }
+
+    /// Writes the request with `Sec-WebSocket-Key` made from `nonce`, 16 bytes the caller draws from a
+    /// good random source (the core has none), and returns the handshake waiting for the answer with the
+    /// request bytes to send.
+    #[must_use]
+    pub fn start(self, nonce: [u8; 16]) -> (ClientHandshake, Vec<u8>) {
+        let key = client_key(nonce);
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"GET ");
+        out.extend_from_slice(self.url.resource().as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        write_field(&mut out, "Host", self.url.host_header().as_bytes());
+        write_field(&mut out, "Upgrade", b"websocket");
+        write_field(&mut out, "Connection", b"Upgrade");
+        write_field(&mut out, "Sec-WebSocket-Key", key.as_bytes());
+        write_field(&mut out, "Sec-WebSocket-Version", b"13");
+        if let Some(origin) = &self.origin {
+            write_field(&mut out, "Origin", origin.as_bytes());
+        }
+        if !self.protocols.is_empty() {
+            write_field(
+                &mut out,
+                "Sec-WebSocket-Protocol",
+                self.protocols.join(", ").as_bytes(),
+            );
+        }
+        if !self.extensions.is_empty() {
+            let elements: Vec<String> = self
+                .extensions
+                .iter()
+                .flat_map(|(_, offers)| offers.iter().map(|offer| alloc::format!("{offer}")))
+                .collect();
+            write_field(
+                &mut out,
+                "Sec-WebSocket-Extensions",
+                elements.join(", ").as_bytes(),
+            );
+        }
+        for (name, value) in &self.headers {
+            write_field(&mut out, name, value.as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        let handshake = ClientHandshake {
+            head: HeadReader::new(self.limits),
+            accept: accept_key(&key),
+            protocols: self.protocols,
+            extensions: self
+                .extensions
+                .into_iter()
+                .map(|(factory, _)| factory)
+                .collect(),
+            finished: false,
+        };
+        (handshake, out)
+    }
+}
+
+impl fmt::Debug for ClientRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let offers: Vec<&ExtensionOffer> = self.extensions.iter().flat_map(|(_, o)| o).collect();
+        f.debug_struct("ClientRequest")
+            .field("url", &self.url)
+            .field("limits", &self.limits)
+            .field("origin", &self.origin)
+            .field("protocols", &self.protocols)
+            .field("extensions", &offers)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// The client's side of one opening handshake, after the request was written: response bytes in, a
+/// [`ClientUpgrade`] out.
+///
+/// The response is checked as RFC 6455 section 4.1 asks: status 101 (else [`ClientError::Status`] with
+/// the response head), HTTP/1.1, `Upgrade` listing `websocket`, `Connection` listing `Upgrade`, exactly one
+/// `Sec-WebSocket-Accept` matching the key, at most one offered subprotocol and at most one offered
+/// extension, which its factory confirms.
+pub struct ClientHandshake {
+    head: HeadReader,
+    accept: String,
+    protocols: Vec<String>,
+    extensions: Vec<Arc<dyn ExtensionFactory>>,
+    finished: bool,
+}
+
+/// The outcome of a successful client handshake.
+///
+/// Build the connection, install `extension` if there is one, and feed it `trailing` before anything read
+/// later.
+#[non_exhaustive]
+pub struct ClientUpgrade {
+    /// The subprotocol the server chose, one of those offered.
+    pub protocol: Option<String>,
+    /// The negotiated extension, at most one.
+    pub extension: Option<Box<dyn Extension>>,
+    /// The 101 response's fields (`Set-Cookie`, for example).
+    pub headers: Headers,
+    /// Bytes the server sent after its response head (the start of its first frames).
+    pub trailing: Vec<u8>,
+}
+
+impl ClientHandshake {
+    /// Takes bytes received from the server. Returns `Ok(None)` while the response head is incomplete, and
+    /// the outcome once it is complete and valid. After an outcome or an error, the handshake is finished
+    /// and takes no more input.
+    pub fn handle_input(&mut self, input: &[u8]) -> Result<Option<ClientUpgrade>, ClientError> {
+        if self.finished {
+            return Err(ClientError::Finished);
+        }
+        let limits = self.head.limits();
+        let result = match self.head.push(input, |buf| parse(buf, limits)) {
+            Ok(None) => return Ok(None),
+            Ok(Some((parsed, trailing))) => self.check(parsed, trailing).map(Some),
+            Err(HeadError::Malformed) => Err(ClientError::Malformed),
+            Err(HeadError::TooLarge) => Err(ClientError::HeadTooLarge),
+            Err(HeadError::TooManyHeaders) => Err(ClientError::TooManyHeaders),
+        };
+        self.finished = true;
+        result
+    }
+
+    fn check(&self, parsed: Parsed, trailing: Vec<u8>) -> Result<ClientUpgrade, ClientError> {
+        let headers = parsed.headers;
+        if parsed.code != 101 {
+            return Err(ClientError::Status {
+                code: parsed.code,
+                reason: parsed.reason,
+                headers,
+            });
+        }
+        if parsed.minor_version < 1 {
+            return Err(ClientError::Malformed);
+        }
+        if !headers.has_token("upgrade", "websocket") {
+            return Err(ClientError::NotWebSocketUpgrade);
+        }
+        if !headers.has_token("connection", "upgrade") {
+            return Err(ClientError::ConnectionNotUpgrade);
+        }
+        if headers.single("sec-websocket-accept") != Ok(self.accept.as_bytes()) {
+            return Err(ClientError::InvalidAccept);
+        }
+        let protocol = self.check_protocol(&headers)?;
+        let extension = negotiate::confirm(&self.extensions, &headers)?;
+        Ok(ClientUpgrade {
+            protocol,
+            extension,
+            headers,
+            trailing,
+        })
+    }
+
+    fn check_protocol(&self, headers: &Headers) -> Result<Option<String>, ClientError> {
+        let value = match headers.single("sec-websocket-protocol") {
+            Ok(value) => value,
+            Err(0) => return Ok(None),
+            Err(_) => return Err(ClientError::InvalidProtocolHeader),
+        };
+        let protocol = core::str::from_utf8(value)
+            .ok()
+            .filter(|p| is_token(p))
+            .ok_or(ClientError::InvalidProtocolHeader)?;
+        if self.protocols.iter().any(|offered| offered == protocol) {
+            Ok(Some(protocol.into()))
+        } else {
+            Err(ClientError::UnexpectedProtocol(protocol.into()))
+        }
+    }
+}
+
+/// A response head as httparse saw it, owned.
+struct Parsed {
+    code: u16,
+    reason: String,
+    minor_version: u8,
+    headers: Headers,
+}
+
+fn parse(buf: &[u8], limits: Limits) -> Result<Option<(usize, Parsed)>, HeadError> {
+    let mut headers = header_array(limits);
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf)? {
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(len) => Ok(Some((
+            len,
+            Parsed {
+                code: response.code.unwrap_or_default(),
+                reason: response.reason.unwrap_or_default().into(),
+                minor_version: response.version.unwrap_or_default(),
+                headers: Headers::from_parsed(response.headers),
+            },
+        ))),
+    }
+}
+
+impl fmt::Debug for ClientHandshake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientHandshake")
+            .field("head", &self.head)
+            .field("protocols", &self.protocols)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ClientUpgrade {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientUpgrade")
+            .field("protocol", &self.protocol)
+            .field("extension", &self.extension.as_ref().map(|_| ".."))
+            .field("headers", &self.headers)
+            .field("trailing", &self.trailing.len())
+            .finish()
+    }
+}

@@ -1,0 +1,272 @@
+//! Handshake errors: [`ServerError`] (each maps to the HTTP status to answer with), [`ClientError`] (why a
+//! server's response is refused), and [`BuildError`] (a caller's invalid request, response or header).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::headers::Headers;
+use super::response;
+use crate::extension::NegotiationError;
+
+/// Why a server refuses an opening handshake. [`ServerError::status`] is the HTTP status to answer with and
+/// [`ServerError::to_response`] the whole answer; the connection is closed after it.
+///
+/// Every variant is the client's fault except [`ServerError::ProtocolNotOffered`],
+/// [`ServerError::InvalidExtensionResponse`] and [`ServerError::Finished`], which are this server's own
+/// (status 500).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The request is not valid HTTP/1.x (400).
+    Malformed,
+    /// The request head is over [`Limits::max_head_size`](super::Limits::max_head_size) (431).
+    HeadTooLarge,
+    /// The request has more fields than [`Limits::max_headers`](super::Limits::max_headers) (431).
+    TooManyHeaders,
+    /// The method is not `GET` (405, with `Allow: GET`).
+    MethodNotAllowed,
+    /// The request is HTTP/1.0; the opening handshake needs HTTP/1.1 or later (400: the major version is
+    /// supported, so 505 would be wrong).
+    HttpVersion,
+    /// The request has no `Host` field (400).
+    MissingHost,
+    /// A field that may appear only once appears more than once (400).
+    DuplicateHeader(&'static str),
+    /// `Upgrade` does not list `websocket` (400).
+    NotWebSocketUpgrade,
+    /// `Connection` does not list `Upgrade` (400).
+    ConnectionNotUpgrade,
+    /// `Sec-WebSocket-Key` is missing or is not the base64 encoding of 16 bytes (400).
+    InvalidKey,
+    /// `Sec-WebSocket-Version` is missing or is not 13 (426, with `Sec-WebSocket-Version: 13`).
+    UnsupportedVersion,
+    /// The [`OriginPolicy`](super::OriginPolicy) refused the request's `Origin`, or the `Origin` is not UTF-8
+    /// (403).
+    OriginRefused,
+    /// `Sec-WebSocket-Protocol` is not a list of tokens (400).
+    InvalidProtocolHeader,
+    /// `Sec-WebSocket-Extensions` does not follow RFC 6455 section 9.1 (400).
+    InvalidExtensionHeader,
+    /// An extension refused the client's offers as malformed (400).
+    ExtensionNegotiation(NegotiationError),
+    /// The server chose a subprotocol the client did not offer (500).
+    ProtocolNotOffered(String),
+    /// An extension factory answered with an element that is not valid in a header (500).
+    InvalidExtensionResponse,
+    /// Input was given after the handshake had already produced a request or an error (500).
+    Finished,
+}
+
+impl ServerError {
+    /// The HTTP status code to answer with.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            ServerError::HeadTooLarge | ServerError::TooManyHeaders => 431,
+            ServerError::MethodNotAllowed => 405,
+            ServerError::UnsupportedVersion => 426,
+            ServerError::OriginRefused => 403,
+            ServerError::ProtocolNotOffered(_)
+            | ServerError::InvalidExtensionResponse
+            | ServerError::Finished => 500,
+            _ => 400,
+        }
+    }
+
+    /// The HTTP response refusing the handshake: the status, the fields it requires (`Allow: GET` for 405;
+    /// `Upgrade: websocket` and `Sec-WebSocket-Version: 13` for 426), a `text/plain` body saying why, and
+    /// `Connection: close`.
+    #[must_use]
+    pub fn to_response(&self) -> Vec<u8> {
+        let fields: &[(&str, &str)] = match self {
+            ServerError::MethodNotAllowed => &[("Allow", "GET")],
+            ServerError::UnsupportedVersion => {
+                &[("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")]
+            }
+            _ => &[],
+        };
+        let body = alloc::format!("{self}\n");
+        let extra = fields.iter().map(|&(n, v)| (n, v.as_bytes()));
+        response::write_error(
+            self.status(),
+            extra,
+            Some("text/plain; charset=utf-8"),
+            body.as_bytes(),
+        )
+    }
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::Malformed => f.write_str("malformed HTTP request"),
+            ServerError::HeadTooLarge => f.write_str("request head too large"),
+            ServerError::TooManyHeaders => f.write_str("too many request header fields"),
+            ServerError::MethodNotAllowed => f.write_str("a WebSocket handshake must use GET"),
+            ServerError::HttpVersion => f.write_str("a WebSocket handshake needs HTTP/1.1"),
+            ServerError::MissingHost => f.write_str("missing Host header"),
+            ServerError::DuplicateHeader(name) => write!(f, "duplicate {name} header"),
+            ServerError::NotWebSocketUpgrade => {
+                f.write_str("Upgrade header does not list websocket")
+            }
+            ServerError::ConnectionNotUpgrade => {
+                f.write_str("Connection header does not list Upgrade")
+            }
+            ServerError::InvalidKey => f.write_str("missing or invalid Sec-WebSocket-Key"),
+            ServerError::UnsupportedVersion => f.write_str("Sec-WebSocket-Version must be 13"),
+            ServerError::OriginRefused => f.write_str("origin not allowed"),
+            ServerError::InvalidProtocolHeader => f.write_str("malformed Sec-WebSocket-Protocol"),
+            ServerError::InvalidExtensionHeader => {
+                f.write_str("malformed Sec-WebSocket-Extensions")
+            }
+            ServerError::ExtensionNegotiation(err) => fmt::Display::fmt(err, f),
+            ServerError::ProtocolNotOffered(protocol) => {
+                write!(
+                    f,
+                    "server chose subprotocol {protocol:?}, which the client did not offer"
+                )
+            }
+            ServerError::InvalidExtensionResponse => {
+                f.write_str("extension produced an invalid response element")
+            }
+            ServerError::Finished => f.write_str("the handshake has already finished"),
+        }
+    }
+}
+
+impl core::error::Error for ServerError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ServerError::ExtensionNegotiation(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// Why a client refuses the server's answer to its opening handshake. The connection is closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The response is not valid HTTP/1.x, or is HTTP/1.0.
+    Malformed,
+    /// The response head is over [`Limits::max_head_size`](super::Limits::max_head_size).
+    HeadTooLarge,
+    /// The response has more fields than [`Limits::max_headers`](super::Limits::max_headers).
+    TooManyHeaders,
+    /// The server answered with a status other than 101: an error, an authentication challenge or a
+    /// redirect. Its head is kept for the caller to act on.
+    Status {
+        /// The status code, such as 401 or 302.
+        code: u16,
+        /// The reason phrase, possibly empty.
+        reason: String,
+        /// The response's fields (`WWW-Authenticate`, `Location`, `Retry-After`...).
+        headers: Headers,
+    },
+    /// `Upgrade` does not list `websocket`.
+    NotWebSocketUpgrade,
+    /// `Connection` does not list `Upgrade`.
+    ConnectionNotUpgrade,
+    /// `Sec-WebSocket-Accept` is missing, repeated or does not match the key sent.
+    InvalidAccept,
+    /// `Sec-WebSocket-Protocol` is repeated, empty or not a single token.
+    InvalidProtocolHeader,
+    /// The server chose a subprotocol that was not offered (or offered none).
+    UnexpectedProtocol(String),
+    /// `Sec-WebSocket-Extensions` does not follow RFC 6455 section 9.1.
+    InvalidExtensionHeader,
+    /// The server accepted an extension that was not offered, accepted one twice, or accepted a second
+    /// extension (a connection holds at most one).
+    UnexpectedExtension(String),
+    /// The offered extension refused the server's response element.
+    ExtensionNegotiation(NegotiationError),
+    /// Input was given after the handshake had already produced a result or an error.
+    Finished,
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Malformed => f.write_str("malformed HTTP response"),
+            ClientError::HeadTooLarge => f.write_str("response head too large"),
+            ClientError::TooManyHeaders => f.write_str("too many response header fields"),
+            ClientError::Status { code, reason, .. } => {
+                write!(f, "server answered {code} {reason} instead of 101")
+            }
+            ClientError::NotWebSocketUpgrade => {
+                f.write_str("Upgrade header does not list websocket")
+            }
+            ClientError::ConnectionNotUpgrade => {
+                f.write_str("Connection header does not list Upgrade")
+            }
+            ClientError::InvalidAccept => f.write_str("missing or wrong Sec-WebSocket-Accept"),
+            ClientError::InvalidProtocolHeader => f.write_str("malformed Sec-WebSocket-Protocol"),
+            ClientError::UnexpectedProtocol(protocol) => {
+                write!(
+                    f,
+                    "server chose subprotocol {protocol:?}, which was not offered"
+                )
+            }
+            ClientError::InvalidExtensionHeader => {
+                f.write_str("malformed Sec-WebSocket-Extensions")
+            }
+            ClientError::UnexpectedExtension(name) => {
+                write!(
+                    f,
+                    "server accepted extension {name:?}, which was not offered (or not once)"
+                )
+            }
+            ClientError::ExtensionNegotiation(err) => fmt::Display::fmt(err, f),
+            ClientError::Finished => f.write_str("the handshake has already finished"),
+        }
+    }
+}
+
+impl core::error::Error for ClientError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ClientError::ExtensionNegotiation(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// A request, response or header this crate will not write, because it would be invalid HTTP or would
+/// break the handshake. Local misuse: nothing was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A header name that is not an HTTP token.
+    InvalidHeaderName,
+    /// A header value with a line break or another control character (it could inject a field).
+    InvalidHeaderValue,
+    /// A header the handshake writes itself (`Host`, `Upgrade`, `Connection`, `Content-Length`,
+    /// `Transfer-Encoding`, `Origin`, `Sec-WebSocket-*`); use the dedicated setter where there is one.
+    ReservedHeader,
+    /// A rejection status outside 400..=599.
+    InvalidStatus(u16),
+    /// A subprotocol that is not a token, or is offered twice.
+    InvalidProtocol,
+    /// An extension factory's offer has a name, parameter or value that is not a token.
+    InvalidExtensionOffer,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::InvalidHeaderName => f.write_str("header name is not a token"),
+            BuildError::InvalidHeaderValue => f.write_str("header value has control characters"),
+            BuildError::ReservedHeader => f.write_str("header is written by the handshake itself"),
+            BuildError::InvalidStatus(code) => {
+                write!(f, "status {code} is not a 4xx or 5xx rejection")
+            }
+            BuildError::InvalidProtocol => f.write_str("subprotocol is not a token or is repeated"),
+            BuildError::InvalidExtensionOffer => {
+                f.write_str("extension offer is not made of tokens")
+            }
+        }
+    }
+}
+
+impl core::error::Error for BuildError {}
