@@ -161,10 +161,22 @@ mod tests {
     #[test]
     fn close_body_rules() {
         assert_eq!(parse_close_body(&[]), Ok(None));
-        assert_eq!(parse_close_body(&[0x03]), Err(ProtocolError::CloseBodyTooShort));
-        assert_eq!(parse_close_body(&[0x03, 0xe8]), Ok(Some((CloseCode::NORMAL, ""))));
-        assert_eq!(parse_close_body(b"\x03\xe8bye"), Ok(Some((CloseCode::NORMAL, "bye"))));
-        assert_eq!(parse_close_body(&[0x03, 0xed]), Err(ProtocolError::InvalidCloseCode(1005)));
+        assert_eq!(
+            parse_close_body(&[0x03]),
+            Err(ProtocolError::CloseBodyTooShort)
+        );
+        assert_eq!(
+            parse_close_body(&[0x03, 0xe8]),
+            Ok(Some((CloseCode::NORMAL, "")))
+        );
+        assert_eq!(
+            parse_close_body(b"\x03\xe8bye"),
+            Ok(Some((CloseCode::NORMAL, "bye")))
+        );
+        assert_eq!(
+            parse_close_body(&[0x03, 0xed]),
+            Err(ProtocolError::InvalidCloseCode(1005))
+        );
         assert_eq!(
             parse_close_body(&[0x03, 0xe8, 0xff]),
             Err(ProtocolError::InvalidCloseReason)

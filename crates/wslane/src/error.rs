@@ -76,7 +76,10 @@ impl fmt::Display for ProtocolError {
             ProtocolError::UnmaskedFrame => f.write_str("client sent an unmasked frame"),
             ProtocolError::MaskedFrame => f.write_str("server sent a masked frame"),
             ProtocolError::ReservedBits(bits) => {
-                write!(f, "reserved bits {bits:#05b} set without a negotiated extension")
+                write!(
+                    f,
+                    "reserved bits {bits:#05b} set without a negotiated extension"
+                )
             }
             ProtocolError::ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
             ProtocolError::LengthOverflow => {
@@ -143,12 +146,8 @@ impl fmt::Display for SendError {
             SendError::Closed => f.write_str("the connection is closing or closed"),
             SendError::ControlTooLong => f.write_str("control frame payload over 125 bytes"),
             SendError::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
-            SendError::MessageInProgress => {
-                f.write_str("a fragmented message is still being sent")
-            }
-            SendError::NoMessageInProgress => {
-                f.write_str("no fragmented message is being sent")
-            }
+            SendError::MessageInProgress => f.write_str("a fragmented message is still being sent"),
+            SendError::NoMessageInProgress => f.write_str("no fragmented message is being sent"),
             SendError::BufferFull => f.write_str("output buffer is full"),
             SendError::BufferTooSmall { needed } => {
                 write!(f, "buffer too small: {needed} bytes needed")

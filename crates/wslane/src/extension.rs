@@ -187,9 +187,8 @@ fn is_ows(c: char) -> bool {
 /// An HTTP token (RFC 7230 section 3.2.6).
 pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A failed negotiation: the peer's offer or response cannot be honoured and the handshake must fail.
@@ -219,10 +218,7 @@ pub trait ExtensionFactory: Send + Sync {
     /// Server side: given every offer of this extension's name, in the client's order, accept the first one
     /// it can honour. Returns the response element and the extension instance, `Ok(None)` to decline, or an
     /// error when an offer is malformed (the handshake is then refused with 400).
-    fn accept(
-        &self,
-        offers: &[ExtensionOffer],
-    ) -> Result<Option<Accepted>, NegotiationError>;
+    fn accept(&self, offers: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError>;
 
     /// Client side: check the server's response element against what was offered and build the extension,
     /// or fail the connection.
@@ -249,16 +245,28 @@ mod tests {
             offers,
             vec![
                 ExtensionOffer::new("permessage-deflate").param("client_max_window_bits", None),
-                ExtensionOffer::new("permessage-deflate").param("server_max_window_bits", Some("10")),
+                ExtensionOffer::new("permessage-deflate")
+                    .param("server_max_window_bits", Some("10")),
                 ExtensionOffer::new("x-foo"),
             ]
         );
-        assert_eq!(offers[1].to_string(), "permessage-deflate; server_max_window_bits=10");
+        assert_eq!(
+            offers[1].to_string(),
+            "permessage-deflate; server_max_window_bits=10"
+        );
     }
 
     #[test]
     fn rejects_malformed_headers() {
-        for bad in ["a b", "a; =1", "a; b=\"1", "a; b=\"x y\"", "; b", "a; b=c d", "a;b=\"\""] {
+        for bad in [
+            "a b",
+            "a; =1",
+            "a; b=\"1",
+            "a; b=\"x y\"",
+            "; b",
+            "a; b=c d",
+            "a;b=\"\"",
+        ] {
             assert_eq!(parse(bad), Err(InvalidExtensionHeader), "{bad:?}");
         }
         assert_eq!(parse(" , ").unwrap(), vec![]);

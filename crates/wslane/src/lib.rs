@@ -36,6 +36,8 @@ pub mod utf8;
 pub mod config;
 #[cfg(feature = "alloc")]
 pub mod connection;
+#[cfg(feature = "driver")]
+pub mod driver;
 #[cfg(feature = "alloc")]
 pub mod extension;
 #[cfg(feature = "alloc")]

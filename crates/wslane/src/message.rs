@@ -27,8 +27,8 @@ pub enum Message {
     /// A pong.
     Pong(Vec<u8>),
     /// A close frame. Received: the peer's code ([`CloseCode::NO_STATUS_RECEIVED`] for an empty body,
-    /// [`CloseCode::ABNORMAL_CLOSURE`] when the transport ended without one). Sent: `None` sends an
-    /// empty close body.
+    /// [`CloseCode::ABNORMAL_CLOSURE`] when the transport ended without one). Sent: `None` sends
+    /// [`CloseCode::NORMAL`] with no reason.
     Close(Option<CloseFrame>),
 }
 

@@ -67,8 +67,14 @@ mod tests {
     fn arithmetic_saturates() {
         let t = Instant::from_millis(5);
         assert_eq!(t + Duration::from_millis(1), Instant::from_nanos(6_000_000));
-        assert_eq!(Instant::from_nanos(u64::MAX - 1) + Duration::MAX, Instant::from_nanos(u64::MAX));
+        assert_eq!(
+            Instant::from_nanos(u64::MAX - 1) + Duration::MAX,
+            Instant::from_nanos(u64::MAX)
+        );
         assert_eq!(Instant::ZERO.saturating_duration_since(t), Duration::ZERO);
-        assert_eq!(t.saturating_duration_since(Instant::ZERO), Duration::from_millis(5));
+        assert_eq!(
+            t.saturating_duration_since(Instant::ZERO),
+            Duration::from_millis(5)
+        );
     }
 }

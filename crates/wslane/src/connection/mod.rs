@@ -235,7 +235,9 @@ impl Connection {
 
     /// The time is `now`: fires expired timers (an early call does nothing).
     pub fn handle_timeout(&mut self, now: Instant) {
-        let action = self.timers.handle(now, self.keepalive_applies(), self.closing());
+        let action = self
+            .timers
+            .handle(now, self.keepalive_applies(), self.closing());
         match action {
             Some(TimerAction::SendPing) => self.write_control(OpCode::Ping, &[]),
             Some(TimerAction::KeepaliveExpired) => self.fail(Error::KeepaliveTimeout),

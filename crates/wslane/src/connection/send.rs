@@ -31,7 +31,12 @@ impl Connection {
     /// Queues one piece of a message sent in pieces: the first call starts a message of type `opcode`
     /// ([`OpCode::Text`] or [`OpCode::Binary`]), later calls with the same opcode continue it, and `fin`
     /// ends it. Other messages cannot be sent in between; control frames can. Pieces bypass the extension.
-    pub fn send_fragment(&mut self, opcode: OpCode, data: &[u8], fin: bool) -> Result<(), SendError> {
+    pub fn send_fragment(
+        &mut self,
+        opcode: OpCode,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), SendError> {
         if !self.state.can_send() {
             return Err(SendError::Closed);
         }

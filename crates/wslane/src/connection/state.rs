@@ -63,13 +63,23 @@ mod tests {
     #[test]
     fn terminal_states_stay_put() {
         for state in [State::Closed, State::Failed] {
-            for t in [Transition::CloseSent, Transition::CloseReceived, Transition::Failure] {
+            for t in [
+                Transition::CloseSent,
+                Transition::CloseReceived,
+                Transition::Failure,
+            ] {
                 assert_eq!(state.next(t), state);
             }
             assert!(!state.can_send() && !state.can_receive());
         }
-        assert_eq!(State::CloseSent.next(Transition::CloseSent), State::CloseSent);
-        assert_eq!(State::CloseSent.next(Transition::CloseReceived), State::Closed);
+        assert_eq!(
+            State::CloseSent.next(Transition::CloseSent),
+            State::CloseSent
+        );
+        assert_eq!(
+            State::CloseSent.next(Transition::CloseReceived),
+            State::Closed
+        );
         assert!(!State::CloseSent.can_send() && State::CloseSent.can_receive());
     }
 }

@@ -47,8 +47,8 @@ impl Timers {
 
     /// The next deadline. `keepalive` and `closing` say which timers apply in the connection's state.
     pub(crate) fn poll(&self, keepalive: bool, closing: bool) -> Option<Instant> {
-        let keepalive = (keepalive && self.keepalive.is_some())
-            .then(|| self.keepalive_at.unwrap_or(self.now));
+        let keepalive =
+            (keepalive && self.keepalive.is_some()).then(|| self.keepalive_at.unwrap_or(self.now));
         let close = closing.then(|| self.close_at.unwrap_or(self.now));
         match (keepalive, close) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -57,7 +57,12 @@ impl Timers {
     }
 
     /// Advances to `now`, arming pending timers and firing expired ones.
-    pub(crate) fn handle(&mut self, now: Instant, keepalive: bool, closing: bool) -> Option<TimerAction> {
+    pub(crate) fn handle(
+        &mut self,
+        now: Instant,
+        keepalive: bool,
+        closing: bool,
+    ) -> Option<TimerAction> {
         self.now = self.now.max(now);
         let now = self.now;
         if closing {
@@ -111,7 +116,10 @@ mod tests {
         t.on_receive();
         assert_eq!(t.handle(at(12), true, false), None, "the peer answered");
         assert_eq!(t.handle(at(13), true, false), Some(TimerAction::SendPing));
-        assert_eq!(t.handle(at(14), true, false), Some(TimerAction::KeepaliveExpired));
+        assert_eq!(
+            t.handle(at(14), true, false),
+            Some(TimerAction::KeepaliveExpired)
+        );
     }
 
     #[test]

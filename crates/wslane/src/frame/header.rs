@@ -74,7 +74,11 @@ impl FrameHeader {
     pub fn parse(buf: &[u8]) -> Result<Parsed, ProtocolError> {
         let (b0, b1) = match buf {
             [b0, b1, ..] => (*b0, *b1),
-            _ => return Ok(Parsed::Partial { needed: 2 - buf.len() }),
+            _ => {
+                return Ok(Parsed::Partial {
+                    needed: 2 - buf.len(),
+                })
+            }
         };
         let opcode = OpCode::from_u8(b0 & 0x0f).ok_or(ProtocolError::ReservedOpcode(b0 & 0x0f))?;
         let masked = b1 & 0x80 != 0;
@@ -196,9 +200,18 @@ mod tests {
     #[test]
     fn reports_missing_bytes() {
         assert_eq!(FrameHeader::parse(&[]), Ok(Parsed::Partial { needed: 2 }));
-        assert_eq!(FrameHeader::parse(&[0x82]), Ok(Parsed::Partial { needed: 1 }));
-        assert_eq!(FrameHeader::parse(&[0x82, 0xfe]), Ok(Parsed::Partial { needed: 6 }));
-        assert_eq!(FrameHeader::parse(&[0x82, 0x7f, 0]), Ok(Parsed::Partial { needed: 7 }));
+        assert_eq!(
+            FrameHeader::parse(&[0x82]),
+            Ok(Parsed::Partial { needed: 1 })
+        );
+        assert_eq!(
+            FrameHeader::parse(&[0x82, 0xfe]),
+            Ok(Parsed::Partial { needed: 6 })
+        );
+        assert_eq!(
+            FrameHeader::parse(&[0x82, 0x7f, 0]),
+            Ok(Parsed::Partial { needed: 7 })
+        );
     }
 
     #[test]

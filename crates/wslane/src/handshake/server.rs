@@ -95,6 +95,7 @@ pub struct ServerHandshake {
     config: Arc<ServerConfig>,
     head: HeadReader,
     finished: bool,
+    target: Option<String>,
 }
 
 impl ServerHandshake {
@@ -106,6 +107,7 @@ impl ServerHandshake {
             head: HeadReader::new(config.limits),
             config,
             finished: false,
+            target: None,
         }
     }
 
@@ -119,13 +121,26 @@ impl ServerHandshake {
         let limits = self.head.limits();
         let result = match self.head.push(input, |buf| parse(buf, limits)) {
             Ok(None) => return Ok(None),
-            Ok(Some((parsed, trailing))) => check(parsed, trailing, &self.config).map(Some),
+            Ok(Some((parsed, trailing))) => {
+                self.target = Some(parsed.path.clone());
+                check(parsed, trailing, &self.config).map(Some)
+            }
             Err(HeadError::Malformed) => Err(ServerError::Malformed),
             Err(HeadError::TooLarge) => Err(ServerError::HeadTooLarge),
             Err(HeadError::TooManyHeaders) => Err(ServerError::TooManyHeaders),
         };
         self.finished = true;
         result
+    }
+}
+
+impl ServerHandshake {
+    /// The request target (such as `/` or `/ws?room=1`) once a whole, well-formed head has been read, also
+    /// when the request was refused. A server that answers ordinary HTTP requests on the same port routes
+    /// a refused [`ServerError::NotWebSocketUpgrade`] by it.
+    #[must_use]
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
     }
 }
 

@@ -1,0 +1,119 @@
+//! Reader and writer halves of a [`WebSocket`] that can live in two tasks.
+
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures_core::Stream;
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_sink::Sink;
+
+use super::{Error, Timer, WebSocket};
+use crate::close::CloseCode;
+use crate::connection::Event;
+use crate::message::Message;
+
+/// The receiving half. It also transmits pongs and the close reply, and runs the timers, so keep polling
+/// it for the connection to stay healthy.
+#[derive(Debug)]
+pub struct ReadHalf<T, R> {
+    shared: Arc<Mutex<WebSocket<T, R>>>,
+}
+
+/// The sending half.
+#[derive(Debug)]
+pub struct WriteHalf<T, R> {
+    shared: Arc<Mutex<WebSocket<T, R>>>,
+}
+
+fn lock<T, R>(shared: &Mutex<WebSocket<T, R>>) -> MutexGuard<'_, WebSocket<T, R>> {
+    // A panic in another half's poll leaves the connection state consistent (every update is a single
+    // assignment after the fact), so a poisoned lock is still usable.
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
+    /// Splits into a reading and a writing half. The transport's read and write wakers are kept apart by
+    /// the transport itself (as TCP streams do), so each half waits on its own direction.
+    pub fn split(self) -> (ReadHalf<T, R>, WriteHalf<T, R>) {
+        let shared = Arc::new(Mutex::new(self));
+        (
+            ReadHalf {
+                shared: Arc::clone(&shared),
+            },
+            WriteHalf { shared },
+        )
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> ReadHalf<T, R> {
+    /// Receives the next whole message, as [`WebSocket::recv`].
+    pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
+        core::future::poll_fn(|cx| lock(&self.shared).poll_recv(cx)).await
+    }
+
+    /// Receives the next event, borrowed, as [`WebSocket::recv_with`].
+    pub async fn recv_with<F, O>(&mut self, mut f: F) -> Option<Result<O, Error>>
+    where
+        F: FnMut(Event<'_>) -> O,
+    {
+        core::future::poll_fn(|cx| lock(&self.shared).poll_event_with(cx, &mut f)).await
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> Stream for ReadHalf<T, R> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        lock(&self.shared).poll_recv(cx)
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WriteHalf<T, R> {
+    /// Queues a message without flushing, waiting while the output buffer is full.
+    pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
+        core::future::poll_fn(|cx| lock(&self.shared).poll_ready_to_send(cx)).await?;
+        lock(&self.shared).queue(message)
+    }
+
+    /// Queues a message and flushes.
+    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.feed(message).await?;
+        self.flush().await
+    }
+
+    /// Writes everything queued and flushes the transport.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        core::future::poll_fn(|cx| lock(&self.shared).poll_flush_all(cx))
+            .await
+            .map_err(Error::Io)
+    }
+
+    /// Sends a close frame and flushes it. The read half sees the peer's close and then the end.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        lock(&self.shared).conn.close(code, reason)?;
+        self.flush().await
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> Sink<Message> for WriteHalf<T, R> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        lock(&self.shared).poll_ready_to_send(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        lock(&self.shared).queue(message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Pin::new(&mut *lock(&self.shared)).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Pin::new(&mut *lock(&self.shared)).poll_close(cx)
+    }
+}
