@@ -49,8 +49,8 @@ pub use timer::TokioTimer;
 
 pub use wslane::driver::{ConnectGate, Error};
 pub use wslane::handshake::{
-    Acceptance, ClientRequest, ClientUpgrade, OriginPolicy, Rejection, Request, ServerConfig,
-    ServerHandshake, Url,
+    Acceptance, ClientError, ClientRequest, ClientUpgrade, OriginPolicy, Rejection, Request,
+    ServerConfig, ServerError, ServerHandshake, Url,
 };
 pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode};
 

@@ -21,8 +21,22 @@ const READ_CHUNK: usize = 4096;
 /// `Stream<Item = Result<Message, Error>>` and `Sink<Message>`, and has plain async methods
 /// ([`recv`](Self::recv), [`send`](Self::send), [`close`](Self::close)).
 ///
-/// Receiving also transmits what the connection queued by itself (pongs, the close reply) and runs the
-/// keepalive and close timers, so a task that only reads keeps the connection healthy.
+/// Receiving also runs the keepalive and close timers and, whenever the received input is used up, writes
+/// out everything queued: pongs and the close reply, and messages queued with [`feed`](Self::feed). So a
+/// task that only reads keeps the connection healthy, and an echo loop that feeds each reply sends a whole
+/// batch of replies in one write:
+///
+/// ```no_run
+/// # async fn echo<T, R>(mut ws: wslane::driver::WebSocket<T, R>) -> Result<(), wslane::driver::Error>
+/// # where T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin, R: wslane::driver::Timer {
+/// while let Some(message) = ws.recv().await {
+///     let message = message?;
+///     if message.is_data() {
+///         ws.feed(message).await?; // queued; written when the input runs dry
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 pub struct WebSocket<T, R> {
     pub(super) io: T,
     pub(super) conn: Connection,
@@ -108,10 +122,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
             if self.done {
                 return Poll::Ready(None);
             }
-            // Best effort: move queued pongs and close replies out; a full socket must not stop reading.
-            if let Poll::Ready(Err(err)) = self.poll_write_queued(cx) {
-                return self.finish_with(Err(err.into()));
-            }
             match self.conn.poll_event() {
                 Ok(Some(event)) => return Poll::Ready(Some(Ok(f(event)))),
                 Ok(None) => {}
@@ -120,6 +130,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
                     let _ = self.poll_shutdown(cx);
                     return self.finish_with(Err(err.into()));
                 }
+            }
+            // The received input is used up: before waiting for more, write out everything queued (replies
+            // fed while handling that input, pongs, a close reply) in as few writes as possible. A full
+            // transport must not stop reading, so this is best effort.
+            if let Poll::Ready(Err(err)) = self.poll_flush_all(cx) {
+                return self.finish_with(Err(err.into()));
             }
             if self.conn.should_close_transport() {
                 return match self.poll_shutdown(cx) {
