@@ -1,0 +1,541 @@
+//! How a `Connection` behaves while open: pings and pongs, fragments, streaming delivery, outgoing
+//! fragmentation, output backpressure and keepalive.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+use wslane::{Config, Error, Instant, OpCode, ReceiveMode, Role, SendError, State};
+
+const ROLES: [Role; 2] = [Role::Client, Role::Server];
+
+fn mode_config(mode: ReceiveMode) -> Config {
+    let mut config = Config::default();
+    config.receive_mode = mode;
+    config
+}
+
+fn ms(millis: u64) -> Instant {
+    Instant::from_millis(millis)
+}
+
+#[test]
+fn pings_are_answered_with_pongs_carrying_the_same_payload() {
+    for role in ROLES {
+        let mut conn = connection(role, Config::default());
+        let payloads: [&[u8]; 4] = [b"", b"Hello", &[0xff; 125], b"\x00\x01"];
+        for payload in payloads {
+            conn.handle_input(&frame_to(role, FIN | PING, payload));
+        }
+        let got = events(&mut conn);
+        assert_eq!(got, payloads.map(|p| Ev::Ping(p.to_vec())));
+        let sent = take_sent(&mut conn);
+        assert_eq!(sent.len(), payloads.len());
+        for (pong, payload) in sent.iter().zip(payloads) {
+            assert_eq!(
+                (pong.opcode, pong.fin, &pong.payload[..]),
+                (OpCode::Pong, true, payload)
+            );
+        }
+    }
+}
+
+#[test]
+fn pings_are_not_answered_without_auto_pong() {
+    for role in ROLES {
+        let mut config = Config::default();
+        config.auto_pong = false;
+        let mut conn = connection(role, config);
+        conn.handle_input(&frame_to(role, FIN | PING, b"are you there"));
+        assert_eq!(events(&mut conn), [Ev::Ping(b"are you there".to_vec())]);
+        assert!(conn.poll_transmit().is_empty(), "no pong queued");
+        // The application answers itself.
+        conn.pong(b"are you there").unwrap();
+        let sent = take_sent(&mut conn);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            (sent[0].opcode, &sent[0].payload[..]),
+            (OpCode::Pong, &b"are you there"[..])
+        );
+    }
+}
+
+#[test]
+fn pongs_are_delivered_and_not_answered() {
+    let mut pair = Pair::new(Config::default());
+    pair.client.pong(b"unsolicited").unwrap();
+    assert_eq!(pair.client_events(), [Ev::Pong(b"unsolicited".to_vec())]);
+    assert!(pair.server.poll_transmit().is_empty());
+}
+
+#[test]
+fn control_frames_between_fragments_are_delivered_and_the_message_arrives_intact() {
+    for role in ROLES {
+        let mut input = frame_to(role, TEXT, "Hél".as_bytes());
+        input.extend(frame_to(role, FIN | PING, b"p1"));
+        input.extend(frame_to(role, CONT, b""));
+        input.extend(frame_to(role, FIN | PONG, b"p2"));
+        input.extend(frame_to(role, FIN | PING, b"p3"));
+        input.extend(frame_to(role, FIN | CONT, "lo ☃".as_bytes()));
+
+        let mut conn = connection(role, Config::default());
+        conn.handle_input(&input);
+        assert_eq!(
+            events(&mut conn),
+            [
+                Ev::Ping(b"p1".to_vec()),
+                Ev::Pong(b"p2".to_vec()),
+                Ev::Ping(b"p3".to_vec()),
+                Ev::Text("Héllo ☃".into()),
+            ]
+        );
+        let pongs: Vec<Vec<u8>> = take_sent(&mut conn)
+            .into_iter()
+            .map(|f| f.payload)
+            .collect();
+        assert_eq!(pongs, [b"p1".to_vec(), b"p3".to_vec()]);
+
+        let mut conn = connection(role, mode_config(ReceiveMode::Fragments));
+        conn.handle_input(&input);
+        let fragment = |data: &str, first, fin| Ev::Fragment {
+            opcode: OpCode::Text,
+            data: data.as_bytes().to_vec(),
+            first,
+            fin,
+        };
+        assert_eq!(
+            events(&mut conn),
+            [
+                fragment("Hél", true, false),
+                Ev::Ping(b"p1".to_vec()),
+                fragment("", false, false),
+                Ev::Pong(b"p2".to_vec()),
+                Ev::Ping(b"p3".to_vec()),
+                fragment("lo ☃", false, true),
+            ]
+        );
+    }
+}
+
+#[test]
+fn messages_round_trip_through_a_pair() {
+    let mut pair = Pair::new(Config::default());
+    pair.client.send_text("from the client").unwrap();
+    pair.client.send_binary(&[0, 1, 2, 255]).unwrap();
+    pair.client.send_text("").unwrap();
+    pair.client.ping(b"?").unwrap();
+    assert_eq!(
+        pair.client_events(),
+        [
+            Ev::Text("from the client".into()),
+            Ev::Binary(vec![0, 1, 2, 255]),
+            Ev::Text(String::new()),
+            Ev::Ping(b"?".to_vec()),
+        ]
+    );
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    pair.server.send_binary(&big).unwrap();
+    pair.server.send_text("from the server").unwrap();
+    assert_eq!(
+        pair.server_events(),
+        [
+            Ev::Pong(b"?".to_vec()),
+            Ev::Binary(big),
+            Ev::Text("from the server".into())
+        ]
+    );
+}
+
+/// Feeds `wire` in `chunk`-byte reads and returns, per read, the events it produced.
+fn feed_in_chunks(conn: &mut wslane::Connection, wire: &[u8], chunk: usize) -> Vec<Vec<Ev>> {
+    wire.chunks(chunk)
+        .map(|piece| {
+            conn.handle_input(piece);
+            events(conn)
+        })
+        .collect()
+}
+
+#[test]
+fn fragments_mode_streams_a_large_frame_as_it_arrives() {
+    const SIZE: usize = 1 << 20;
+    let payload: Vec<u8> = (0..SIZE).map(|i| (i % 253) as u8).collect();
+    let wire = frame_to(Role::Server, FIN | BINARY, &payload);
+    let header_len = wire.len() - SIZE;
+    assert_eq!(header_len, 14);
+
+    let mut server = connection(Role::Server, mode_config(ReceiveMode::Fragments));
+    let per_read = feed_in_chunks(&mut server, &wire, 1024);
+    let mut received = Vec::new();
+    let mut offset = 0;
+    for (i, evs) in per_read.iter().enumerate() {
+        // Every read yields exactly the payload bytes it carried: nothing is held back for later.
+        let carried = wire[(i * 1024).max(header_len)..((i + 1) * 1024).min(wire.len())].len();
+        assert_eq!(evs.len(), 1, "read {i}: one fragment per read");
+        let Ev::Fragment {
+            opcode,
+            data,
+            first,
+            fin,
+        } = &evs[0]
+        else {
+            panic!("read {i}: {:?}", evs[0]);
+        };
+        assert_eq!(*opcode, OpCode::Binary);
+        assert_eq!(data.len(), carried, "read {i}");
+        assert_eq!(data[..], payload[offset..offset + carried]);
+        assert_eq!(*first, i == 0, "read {i}: first");
+        assert_eq!(*fin, i == per_read.len() - 1, "read {i}: fin");
+        offset += carried;
+        received.extend_from_slice(data);
+    }
+    assert_eq!(received, payload);
+
+    // For contrast, whole-message mode delivers only at the end.
+    let mut server = connection(Role::Server, Config::default());
+    let per_read = feed_in_chunks(&mut server, &wire, 1024);
+    let (last, rest) = per_read.split_last().unwrap();
+    assert!(rest.iter().all(Vec::is_empty));
+    assert_eq!(last, &[Ev::Binary(payload)]);
+}
+
+#[test]
+fn fragments_mode_streams_a_fragmented_text_message() {
+    // 1 MiB of text with multi-byte characters, in 16 frames, read 1 KiB at a time: characters are split
+    // across reads and frames, and still arrive whole when the fragments are joined.
+    let text = "ab€𝄞é".repeat(95_325);
+    let bytes = text.as_bytes();
+    let frames: Vec<&[u8]> = bytes.chunks(bytes.len().div_ceil(16)).collect();
+    let mut wire = Vec::new();
+    for (i, piece) in frames.iter().enumerate() {
+        let b0 = if i == 0 { TEXT } else { CONT } | if i == frames.len() - 1 { FIN } else { 0 };
+        wire.extend(frame_to(Role::Client, b0, piece));
+    }
+    let mut client = connection(Role::Client, mode_config(ReceiveMode::Fragments));
+    let per_read = feed_in_chunks(&mut client, &wire, 1024);
+    assert!(
+        per_read[..per_read.len() - 1]
+            .iter()
+            .all(|evs| !evs.is_empty()),
+        "events before the end"
+    );
+    let all: Vec<Ev> = per_read.into_iter().flatten().collect();
+    let mut joined = Vec::new();
+    for (i, ev) in all.iter().enumerate() {
+        let Ev::Fragment {
+            opcode,
+            data,
+            first,
+            fin,
+        } = ev
+        else {
+            panic!("{ev:?}");
+        };
+        assert_eq!(*opcode, OpCode::Text);
+        assert!(data.len() <= 1024);
+        assert_eq!(*first, i == 0);
+        assert_eq!(*fin, i == all.len() - 1);
+        joined.extend_from_slice(data);
+    }
+    assert_eq!(joined, bytes);
+}
+
+#[test]
+fn fragment_size_splits_outgoing_messages() {
+    let mut config = Config::default();
+    config.fragment_size = Some(4);
+    for role in ROLES {
+        let mut conn = connection(role, config);
+        conn.send_text("héllo wörld").unwrap(); // 13 bytes
+        conn.send_binary(&[9; 8]).unwrap();
+        conn.send_binary(&[]).unwrap();
+        conn.ping(&[1; 10]).unwrap(); // control frames are never split
+        let sent = take_sent(&mut conn);
+        let shape: Vec<(OpCode, bool, usize)> = sent
+            .iter()
+            .map(|f| (f.opcode, f.fin, f.payload.len()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (OpCode::Text, false, 4),
+                (OpCode::Continuation, false, 4),
+                (OpCode::Continuation, false, 4),
+                (OpCode::Continuation, true, 1),
+                (OpCode::Binary, false, 4),
+                (OpCode::Continuation, true, 4),
+                (OpCode::Binary, true, 0),
+                (OpCode::Ping, true, 10),
+            ]
+        );
+        let text: Vec<u8> = sent[..4].iter().flat_map(|f| f.payload.clone()).collect();
+        assert_eq!(text, "héllo wörld".as_bytes());
+    }
+    // The peer reassembles them.
+    let mut pair = Pair::with_configs(config, Config::default());
+    pair.client.send_text("héllo wörld").unwrap();
+    assert_eq!(pair.client_events(), [Ev::Text("héllo wörld".into())]);
+}
+
+#[test]
+fn send_fragment_rules() {
+    let mut server = connection(Role::Server, Config::default());
+    assert_eq!(
+        server.send_fragment(OpCode::Ping, b"", true),
+        Err(SendError::NoMessageInProgress)
+    );
+    server.send_fragment(OpCode::Binary, b"ab", false).unwrap();
+    assert_eq!(server.send_text("other"), Err(SendError::MessageInProgress));
+    assert_eq!(
+        server.send_fragment(OpCode::Text, b"x", true),
+        Err(SendError::MessageInProgress)
+    );
+    server.ping(b"between").unwrap();
+    server.send_fragment(OpCode::Binary, b"cd", true).unwrap();
+    server.send_text("next").unwrap();
+    let shape: Vec<(OpCode, bool, Vec<u8>)> = take_sent(&mut server)
+        .into_iter()
+        .map(|f| (f.opcode, f.fin, f.payload))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (OpCode::Binary, false, b"ab".to_vec()),
+            (OpCode::Ping, true, b"between".to_vec()),
+            (OpCode::Continuation, true, b"cd".to_vec()),
+            (OpCode::Text, true, b"next".to_vec()),
+        ]
+    );
+}
+
+#[test]
+fn oversized_control_payloads_are_refused() {
+    let mut server = connection(Role::Server, Config::default());
+    assert_eq!(server.ping(&[0; 126]), Err(SendError::ControlTooLong));
+    assert_eq!(server.pong(&[0; 126]), Err(SendError::ControlTooLong));
+    assert_eq!(
+        server.close(code(1000), &"x".repeat(124)),
+        Err(SendError::ControlTooLong)
+    );
+    assert!(server.poll_transmit().is_empty());
+    server.close(code(1000), &"x".repeat(123)).unwrap();
+    assert_eq!(take_sent(&mut server)[0].payload.len(), 125);
+}
+
+#[test]
+fn max_output_buffer_refuses_sends_until_transmitted() {
+    let mut config = Config::default();
+    config.max_output_buffer = 100;
+    let mut server = connection(Role::Server, config);
+    // Below the limit a message of any size is taken.
+    server.send_binary(&[0; 200]).unwrap();
+    assert_eq!(server.buffered_output(), 204);
+    assert_eq!(server.send_text("more"), Err(SendError::BufferFull));
+    assert_eq!(server.send_binary(b"more"), Err(SendError::BufferFull));
+    assert_eq!(
+        server.send_fragment(OpCode::Binary, b"more", true),
+        Err(SendError::BufferFull)
+    );
+    assert_eq!(server.ping(b""), Err(SendError::BufferFull));
+    assert_eq!(server.pong(b""), Err(SendError::BufferFull));
+    assert_eq!(server.buffered_output(), 204, "refused sends queue nothing");
+    // Transmitting part of it is not enough while 100 bytes or more remain.
+    server.advance_transmit(104);
+    assert_eq!(server.send_text("more"), Err(SendError::BufferFull));
+    server.advance_transmit(1);
+    server.send_text("more").unwrap();
+    assert_eq!(server.buffered_output(), 99 + 6);
+    assert_eq!(
+        server.poll_transmit()[99..],
+        [0x81, 0x04, b'm', b'o', b'r', b'e']
+    );
+}
+
+#[test]
+fn ping_flood_while_we_never_transmit_holds_one_pong() {
+    let mut config = Config::default();
+    config.max_output_buffer = 1000;
+    for already_full in [true, false] {
+        let mut server = connection(Role::Server, config);
+        if already_full {
+            server.send_binary(&[0; 1000]).unwrap();
+        }
+        let mut peak = 0;
+        for i in 0..10_000u32 {
+            let payload = [i as u8; 125];
+            server.handle_input(&frame_to(Role::Server, FIN | PING, &payload));
+            assert_eq!(events(&mut server), [Ev::Ping(payload.to_vec())]);
+            peak = peak.max(server.buffered_output());
+        }
+        assert!(peak <= 1000 + 127, "output grew to {peak}");
+        // The held pong answers the latest ping, once.
+        let sent = take_sent(&mut server);
+        let pongs: Vec<&Sent> = sent.iter().filter(|f| f.opcode == OpCode::Pong).collect();
+        assert_eq!(pongs.last().unwrap().payload, [(9_999u32 as u8); 125]);
+        assert!(pongs.len() <= 9, "{} pongs", pongs.len());
+        assert!(
+            server.poll_transmit().is_empty(),
+            "the held pong is sent once"
+        );
+    }
+}
+
+#[test]
+fn keepalive_pings_a_quiet_peer_then_times_out() {
+    let mut config = Config::default();
+    config.keepalive = Some(Duration::from_secs(1));
+    for role in ROLES {
+        let mut conn = connection(role, config);
+        assert_eq!(conn.poll_timeout(), Some(Instant::ZERO), "asks to be armed");
+        conn.handle_timeout(ms(0));
+        assert_eq!(conn.poll_timeout(), Some(ms(1000)));
+        conn.handle_timeout(ms(999));
+        assert!(
+            conn.poll_transmit().is_empty(),
+            "an early call does nothing"
+        );
+        conn.handle_timeout(ms(1000));
+        let sent = take_sent(&mut conn);
+        assert_eq!(sent.len(), 1);
+        assert_eq!((sent[0].opcode, sent[0].payload.len()), (OpCode::Ping, 0));
+        assert_eq!(conn.poll_event(), Ok(None));
+        assert_eq!(conn.poll_timeout(), Some(ms(2000)));
+        conn.handle_timeout(ms(2000));
+        assert_eq!(conn.poll_event(), Err(Error::KeepaliveTimeout));
+        assert_eq!(Error::KeepaliveTimeout.close_code().get(), 1006);
+        assert_eq!(conn.poll_event(), Ok(None), "reported once");
+        assert_eq!(conn.state(), State::Failed);
+        assert!(conn.should_close_transport());
+        assert!(conn.poll_transmit().is_empty(), "1006 is never sent");
+        assert_eq!(conn.send_text("late"), Err(SendError::Closed));
+    }
+}
+
+#[test]
+fn keepalive_is_satisfied_by_any_input() {
+    let mut config = Config::default();
+    config.keepalive = Some(Duration::from_secs(1));
+    let mut server = connection(Role::Server, config);
+    server.handle_timeout(ms(0));
+    // The peer talks every 900 ms: no ping is ever needed.
+    for i in 1..=20 {
+        server.handle_input(&frame_to(Role::Server, FIN | TEXT, b"tick"));
+        assert_eq!(events(&mut server), [Ev::Text("tick".into())]);
+        server.handle_timeout(ms(i * 900));
+        assert_eq!(server.poll_event(), Ok(None));
+    }
+    // Quiet after a ping, then a pong arrives: no timeout, and the next quiet interval pings again.
+    let mut server = connection(Role::Server, config);
+    server.handle_timeout(ms(0));
+    server.handle_timeout(ms(1000));
+    assert_eq!(take_sent(&mut server)[0].opcode, OpCode::Ping);
+    server.handle_input(&frame_to(Role::Server, FIN | PONG, b""));
+    assert_eq!(events(&mut server), [Ev::Pong(vec![])]);
+    server.handle_timeout(ms(2000));
+    assert_eq!(server.poll_event(), Ok(None));
+    assert!(server.poll_transmit().is_empty());
+    server.handle_timeout(ms(3000));
+    assert_eq!(take_sent(&mut server)[0].opcode, OpCode::Ping);
+    assert_eq!(server.state(), State::Open);
+}
+
+#[test]
+fn keepalive_never_fails_a_pair_that_answers() {
+    let mut config = Config::default();
+    config.keepalive = Some(Duration::from_millis(100));
+    let mut pair = Pair::new(config);
+    for step in 0..100 {
+        let now = ms(step * 50);
+        pair.client.handle_timeout(now);
+        pair.server.handle_timeout(now);
+        pair.client_to_server();
+        events(&mut pair.server);
+        pair.server_to_client();
+        events(&mut pair.client);
+    }
+    assert_eq!(
+        (pair.client.state(), pair.server.state()),
+        (State::Open, State::Open)
+    );
+}
+
+#[test]
+fn no_timers_by_default() {
+    let mut server = connection(Role::Server, Config::default());
+    assert_eq!(server.poll_timeout(), None);
+    server.handle_timeout(ms(1_000_000));
+    assert!(server.poll_transmit().is_empty());
+    assert_eq!(server.state(), State::Open);
+}
+
+#[test]
+fn a_client_masks_every_frame_with_the_next_key() {
+    let mut keys = vec![[0u8; 4]; 4];
+    for (i, key) in keys.iter_mut().enumerate() {
+        *key = [i as u8 + 1, 0xaa, 0x55, 0xff];
+    }
+    let supplied = keys.clone();
+    let mut next = 0;
+    let mut client = wslane::Connection::client(Config::default(), move || {
+        next += 1;
+        supplied[next - 1]
+    });
+    client.send_text("one").unwrap();
+    client.ping(b"two").unwrap();
+    client.send_binary(b"three").unwrap();
+    client.close(code(1000), "four").unwrap();
+    let wire = client.poll_transmit().to_vec();
+    // Each frame's key sits right after its 2-byte header (all payloads are short).
+    let mut at = 0;
+    for key in keys {
+        assert_eq!(wire[at + 1] & 0x80, 0x80, "masked");
+        assert_eq!(wire[at + 2..at + 6], key);
+        at += 6 + usize::from(wire[at + 1] & 0x7f);
+    }
+    assert_eq!(at, wire.len());
+    let payloads: Vec<Vec<u8>> = parse_frames(&wire).into_iter().map(|f| f.payload).collect();
+    assert_eq!(
+        payloads,
+        [
+            b"one".to_vec(),
+            b"two".to_vec(),
+            b"three".to_vec(),
+            close_body(1000, "four")
+        ]
+    );
+}
+
+#[test]
+fn keepalive_stops_once_the_close_handshake_starts() {
+    let mut config = Config::default();
+    config.keepalive = Some(Duration::from_secs(1));
+    config.close_timeout = Duration::from_secs(10);
+    let mut server = connection(Role::Server, config);
+    server.handle_timeout(ms(0));
+    server.close(code(1000), "").unwrap();
+    let _ = take_sent(&mut server);
+    assert_eq!(
+        server.poll_timeout(),
+        Some(ms(0)),
+        "asks to arm the close timer now"
+    );
+    server.handle_timeout(ms(0));
+    for t in (500..10_000).step_by(500) {
+        server.handle_timeout(ms(t));
+        assert!(
+            server.poll_transmit().is_empty(),
+            "no keepalive ping at {t} ms"
+        );
+        assert_eq!(
+            server.poll_event(),
+            Ok(None),
+            "no keepalive timeout at {t} ms"
+        );
+    }
+    assert_eq!(
+        server.poll_timeout(),
+        Some(ms(10_000)),
+        "only the close timer is left"
+    );
+}
