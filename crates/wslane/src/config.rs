@@ -32,7 +32,8 @@ pub struct Config {
     pub fragment_size: Option<usize>,
     /// Output buffered but not yet transmitted, in bytes, past which sends fail with
     /// [`SendError::BufferFull`](crate::SendError::BufferFull) until the output is transmitted. A single
-    /// message larger than this is still accepted when the buffer is below it. Default: 1 MiB.
+    /// message larger than this is still accepted when the buffer is below it, and an empty buffer always
+    /// takes one message. Default: 1 MiB.
     pub max_output_buffer: usize,
     /// Keepalive: when nothing has been received for this long, send a ping; when nothing has been received
     /// for another interval after that, fail with [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout).

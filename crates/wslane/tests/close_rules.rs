@@ -367,7 +367,6 @@ fn the_server_closes_the_transport_once_the_handshake_is_done() {
 /// RFC 6455 section 5.5.1: nothing follows a close frame. A pong held back while the output was full must
 /// not be sent after the close that ends the connection.
 #[test]
-#[ignore = "bug: a pong held while the output was full is written after the close frame (Connection::poll_transmit)"]
 fn a_held_pong_is_not_sent_after_a_close() {
     let mut config = Config::default();
     config.max_output_buffer = 100;
@@ -400,4 +399,33 @@ fn a_held_pong_is_not_sent_after_a_close() {
         }
     }
     assert!(broken.is_empty(), "{broken:#?}");
+}
+
+/// RFC 6455 section 5.5.2: a ping is answered unless a close was received, so also after our own close.
+#[test]
+fn a_ping_after_our_close_is_still_answered() {
+    let mut server = connection(Role::Server, Config::default());
+    server.close(CloseCode::NORMAL, "").unwrap();
+    server.handle_input(&frame_to(Role::Server, FIN | PING, b"late"));
+    assert_eq!(events(&mut server), [Ev::Ping(b"late".to_vec())]);
+    let sent: Vec<OpCode> = take_sent(&mut server).iter().map(|f| f.opcode).collect();
+    assert_eq!(sent, [OpCode::Close, OpCode::Pong]);
+    // After the peer's close, pings are no longer answered (and not even read).
+    server.handle_input(&frame_to(Role::Server, FIN | CLOSE, &close_body(1000, "")));
+    server.handle_input(&frame_to(Role::Server, FIN | PING, b"later"));
+    assert_eq!(events(&mut server), [Ev::close(1000, "")]);
+    assert!(take_sent(&mut server).is_empty());
+}
+
+/// An output limit of 0 still lets messages through one at a time: an empty buffer always takes one.
+#[test]
+fn a_zero_output_limit_sends_one_message_at_a_time() {
+    let mut config = Config::default();
+    config.max_output_buffer = 0;
+    let mut server = connection(Role::Server, config);
+    server.send_text("first").unwrap();
+    assert_eq!(server.send_text("second"), Err(wslane::SendError::BufferFull));
+    let queued = server.poll_transmit().len();
+    server.advance_transmit(queued);
+    server.send_text("second").unwrap();
 }

@@ -261,8 +261,9 @@ impl Connection {
     /// [`advance_transmit`](Self::advance_transmit).
     #[must_use]
     pub fn poll_transmit(&mut self) -> &[u8] {
-        if let Some((payload, len)) = self.held_pong.take() {
-            self.write_control(OpCode::Pong, &payload[..usize::from(len)]);
+        // A held pong is still owed only while the peer's close has not arrived (section 5.5.2).
+        if self.state.can_receive() {
+            self.release_held_pong();
         }
         self.tx.pending()
     }
@@ -316,6 +317,7 @@ impl Connection {
             }
         }
         self.state = self.state.next(Transition::Failure);
+        self.held_pong = None;
         self.rx.clear();
         self.error = Some(error);
     }

@@ -1,7 +1,7 @@
 //! Commands: messages, control frames and the close, encoded into the transmit buffer.
 
 use super::state::Transition;
-use super::{Connection, State};
+use super::Connection;
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::error::SendError;
 use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
@@ -80,6 +80,8 @@ impl Connection {
         let mut body = [0; MAX_CONTROL_PAYLOAD];
         body[..2].copy_from_slice(&code.get().to_be_bytes());
         body[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+        // A pong held back for lack of room goes first: the close stays the last frame we send.
+        self.release_held_pong();
         self.write_control(OpCode::Close, &body[..2 + reason.len()]);
         self.state = self.state.next(Transition::CloseSent);
         Ok(())
@@ -116,8 +118,10 @@ impl Connection {
         self.check_room()
     }
 
+    /// Room for one more message: the output is below its limit, or empty (so any limit, even 0, lets
+    /// messages through one at a time).
     fn check_room(&self) -> Result<(), SendError> {
-        if self.tx.len() >= self.config.max_output_buffer {
+        if self.tx.len() > 0 && self.tx.len() >= self.config.max_output_buffer {
             Err(SendError::BufferFull)
         } else {
             Ok(())
@@ -165,8 +169,10 @@ impl Connection {
     /// Answers a ping: at once while the output has room, otherwise by holding only the latest pong
     /// (RFC 6455 section 5.5.3 allows answering just the most recent ping), so a peer that pings without
     /// reading cannot grow the output without bound.
+    ///
+    /// RFC 6455 section 5.5.2: a ping is answered unless a close was received, so also after ours.
     pub(super) fn answer_ping(&mut self, payload: &[u8]) {
-        if self.state != State::Open {
+        if !self.state.can_receive() {
             return;
         }
         if self.tx.len() < self.config.max_output_buffer {
@@ -176,6 +182,13 @@ impl Connection {
             let len = payload.len().min(MAX_CONTROL_PAYLOAD);
             held[..len].copy_from_slice(&payload[..len]);
             self.held_pong = Some((held, len as u8));
+        }
+    }
+
+    /// Writes the held pong, if any.
+    pub(super) fn release_held_pong(&mut self) {
+        if let Some((payload, len)) = self.held_pong.take() {
+            self.write_control(OpCode::Pong, &payload[..usize::from(len)]);
         }
     }
 
