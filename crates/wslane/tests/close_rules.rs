@@ -424,7 +424,10 @@ fn a_zero_output_limit_sends_one_message_at_a_time() {
     config.max_output_buffer = 0;
     let mut server = connection(Role::Server, config);
     server.send_text("first").unwrap();
-    assert_eq!(server.send_text("second"), Err(wslane::SendError::BufferFull));
+    assert_eq!(
+        server.send_text("second"),
+        Err(wslane::SendError::BufferFull)
+    );
     let queued = server.poll_transmit().len();
     server.advance_transmit(queued);
     server.send_text("second").unwrap();
