@@ -1,14 +1,13 @@
 //! Connecting to a server.
 
 use std::io;
-use std::net::SocketAddr;
 #[cfg(feature = "tls")]
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt;
-use wslane::driver::{self, ConnectGate};
+use wslane::driver::{self, connect_gated};
 use wslane::handshake::{ClientRequest, ClientUpgrade, Url};
 use wslane::mask_keys::ChaChaKeys;
 use wslane::Config;
@@ -45,27 +44,14 @@ pub async fn connect_with(
     connector: Connector,
 ) -> Result<(WebSocketStream<MaybeTlsStream>, ClientUpgrade), Error> {
     let url = request.url().clone();
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((url.host(), url.port()))
-        .await?
-        .collect();
-    let mut last_error = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
-    for addr in addrs {
-        let _connecting = ConnectGate::global().acquire(addr).await;
-        let tcp = match TcpStream::connect(addr).await {
-            Ok(tcp) => tcp,
-            Err(err) => {
-                last_error = err;
-                continue;
-            }
-        };
+    let connecting = async {
+        let addrs = tokio::net::lookup_host((url.host(), url.port())).await?;
+        let (tcp, _connecting) = connect_gated(addrs, TcpStream::connect).await?;
         tcp.set_nodelay(true)?;
-        let handshake = async {
-            let stream = secure(tcp, &url, &connector).await?;
-            client_on(stream, request, config).await
-        };
-        return within(config.handshake_timeout, handshake).await;
-    }
-    Err(Error::Io(last_error))
+        let stream = secure(tcp, &url, &connector).await?;
+        client_on(stream, request, config).await
+    };
+    within(config.handshake_timeout, connecting).await
 }
 
 /// Runs the client handshake on a stream that is already connected (a proxy tunnel, a Unix socket, an
@@ -107,46 +93,16 @@ async fn secure(tcp: TcpStream, url: &Url, _: &Connector) -> Result<MaybeTlsStre
 
 #[cfg(feature = "tls")]
 async fn secure(tcp: TcpStream, url: &Url, connector: &Connector) -> Result<MaybeTlsStream, Error> {
-    use tokio_rustls::rustls::pki_types::ServerName;
     if !url.is_tls() {
         return Ok(MaybeTlsStream::Plain(tcp));
     }
     let config = match connector {
         Connector::Rustls(config) => Arc::clone(config),
-        Connector::Default => default_tls_config()?,
+        Connector::Default => wslane::driver::tls::default_client_config()?,
     };
-    let name = ServerName::try_from(url.host().to_owned())
-        .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?;
+    let name = wslane::driver::tls::server_name(url.host())?;
     let tls = tokio_rustls::TlsConnector::from(config)
         .connect(name, tcp)
         .await?;
     Ok(MaybeTlsStream::Tls(Box::new(tls)))
-}
-
-#[cfg(feature = "tls")]
-fn default_tls_config() -> Result<Arc<tokio_rustls::rustls::ClientConfig>, Error> {
-    use tokio_rustls::rustls::{ClientConfig, RootCertStore};
-    #[allow(unused_mut)]
-    let mut roots = RootCertStore::empty();
-    #[cfg(feature = "rustls-webpki-roots")]
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    #[cfg(feature = "rustls-native-roots")]
-    {
-        let found = rustls_native_certs::load_native_certs();
-        for cert in found.certs {
-            // A certificate the system lists but rustls cannot parse is skipped, as browsers do.
-            let _ = roots.add(cert);
-        }
-    }
-    if roots.is_empty() {
-        return Err(Error::Io(io::Error::new(
-            io::ErrorKind::NotFound,
-            "no TLS root certificates: enable rustls-webpki-roots or rustls-native-roots, or pass \
-             Connector::Rustls",
-        )));
-    }
-    let config = ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
 }

@@ -78,3 +78,25 @@ impl Drop for GateGuard<'_> {
         waiters.into_iter().flatten().for_each(Waker::wake);
     }
 }
+
+/// Connects to the first of `addrs` that answers, holding the [global gate](ConnectGate::global) for the
+/// address being tried. Returns the transport with the guard: hold it until the opening handshake ends.
+pub async fn connect_gated<S, F, Fut>(
+    addrs: impl IntoIterator<Item = SocketAddr>,
+    mut connect: F,
+) -> std::io::Result<(S, GateGuard<'static>)>
+where
+    F: FnMut(SocketAddr) -> Fut,
+    Fut: core::future::Future<Output = std::io::Result<S>>,
+{
+    let mut last_error =
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address");
+    for addr in addrs {
+        let guard = ConnectGate::global().acquire(addr).await;
+        match connect(addr).await {
+            Ok(stream) => return Ok((stream, guard)),
+            Err(err) => last_error = err,
+        }
+    }
+    Err(last_error)
+}

@@ -19,9 +19,11 @@ mod handshake;
 mod sink;
 mod socket;
 mod split;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 pub use error::Error;
-pub use gate::{ConnectGate, GateGuard};
+pub use gate::{connect_gated, ConnectGate, GateGuard};
 pub use handshake::{accept, accept_with, client_handshake, read_request, upgrade};
 pub use socket::WebSocket;
 pub use split::{ReadHalf, WriteHalf};

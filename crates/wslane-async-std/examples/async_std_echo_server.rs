@@ -1,0 +1,45 @@
+//! Echoes every text and binary message, for conformance and load tests, on async-std.
+//!
+//! ```text
+//! cargo run -p wslane-async-std --example async_std_echo_server -- 127.0.0.1:9001
+//! ```
+//!
+//! Replies are queued with `feed` and go out together when the received input runs dry.
+
+use futures_util::StreamExt;
+use wslane_async_std::{Acceptance, Config, ServerConfig};
+
+#[async_std::main]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = async_std::net::TcpListener::bind(&addr).await?;
+    println!("echo server listening on ws://{}", listener.local_addr()?);
+    let server = std::sync::Arc::new(ServerConfig::default());
+    loop {
+        let (tcp, peer) = listener.accept().await?;
+        tcp.set_nodelay(true)?;
+        let server = server.clone();
+        async_std::task::spawn(async move {
+            let accepted = wslane_async_std::accept_with(tcp, server, Config::default(), |_| {
+                Ok(Acceptance::new())
+            });
+            let mut ws = match accepted.await {
+                Ok(ws) => ws,
+                Err(err) => return eprintln!("{peer}: handshake failed: {err}"),
+            };
+            while let Some(message) = ws.next().await {
+                let result = match message {
+                    Ok(message) if message.is_data() => ws.feed(message).await,
+                    Ok(_) => Ok(()),
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = result {
+                    eprintln!("{peer}: {err}");
+                    break;
+                }
+            }
+        });
+    }
+}
