@@ -6,7 +6,7 @@
 //! ```
 
 use futures_util::StreamExt;
-use wslane_async_std::{ClientRequest, Config, Connector, Message, Url};
+use wslane_async_std::{ClientRequest, Config, Connector, Message, PerMessageDeflate, Url};
 
 const AGENT: &str = "wslane";
 
@@ -19,7 +19,9 @@ async fn open(
     let mut config = Config::default();
     config.max_message_size = 64 << 20;
     config.max_frame_size = 64 << 20;
-    let request = ClientRequest::new(Url::parse(url)?);
+    let request = ClientRequest::new(Url::parse(url)?)
+        .extension(std::sync::Arc::new(PerMessageDeflate::default()))
+        .map_err(std::io::Error::other)?;
     Ok(
         wslane_async_std::connect_with(request, config, Connector::Default)
             .await?

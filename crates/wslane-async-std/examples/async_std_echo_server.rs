@@ -4,10 +4,10 @@
 //! cargo run -p wslane-async-std --example async_std_echo_server -- 127.0.0.1:9001
 //! ```
 //!
-//! Replies are queued with `feed` and go out together when the received input runs dry.
+//! permessage-deflate is negotiated when the client offers it. Replies are queued with `feed` and go out together when the received input runs dry.
 
 use futures_util::StreamExt;
-use wslane_async_std::{Acceptance, Config, ServerConfig};
+use wslane_async_std::{Acceptance, Config, PerMessageDeflate, ServerConfig};
 
 #[async_std::main]
 async fn main() -> std::io::Result<()> {
@@ -16,7 +16,12 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = async_std::net::TcpListener::bind(&addr).await?;
     println!("echo server listening on ws://{}", listener.local_addr()?);
-    let server = std::sync::Arc::new(ServerConfig::default());
+    // Compression is offered by browsers and most clients; accept it.
+    let mut server = ServerConfig::default();
+    server
+        .extensions
+        .push(std::sync::Arc::new(PerMessageDeflate::default()));
+    let server = std::sync::Arc::new(server);
     loop {
         let (tcp, peer) = listener.accept().await?;
         tcp.set_nodelay(true)?;

@@ -20,7 +20,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 use wslane_tokio::{
-    Acceptance, CloseCode, Config, Error, Message, ServerConfig, ServerError, ServerHandshake,
+    Acceptance, CloseCode, Config, Error, Message, PerMessageDeflate, ServerConfig, ServerError,
+    ServerHandshake,
 };
 
 const PAGE: &str = include_str!("chat.html");
@@ -56,7 +57,7 @@ async fn main() -> std::io::Result<()> {
 async fn serve(tcp: TcpStream, id: u64, clients: Clients) -> Result<(), Error> {
     tcp.set_nodelay(true)?;
     let mut io = tcp.compat();
-    let mut handshake = ServerHandshake::new(ServerConfig::default());
+    let mut handshake = ServerHandshake::new(server_config());
     let request = match wslane_tokio::read_request(&mut io, &mut handshake).await {
         Ok(request) => request,
         // A plain HTTP request: the page, or nothing.
@@ -98,6 +99,15 @@ async fn serve(tcp: TcpStream, id: u64, clients: Clients) -> Result<(), Error> {
     config.max_message_size = MAX_LINE;
     let ws = wslane_tokio::upgrade(io, request, Acceptance::new(), config).await?;
     chat(ws, id, clients).await
+}
+
+/// The handshake settings: permessage-deflate, which browsers offer on every connection.
+fn server_config() -> ServerConfig {
+    let mut config = ServerConfig::default();
+    config
+        .extensions
+        .push(Arc::new(PerMessageDeflate::default()));
+    config
 }
 
 async fn respond(mut tcp: TcpStream, status: &str, kind: &str, body: &str) -> Result<(), Error> {

@@ -47,6 +47,8 @@ pub use server::{accept, accept_with, read_request, upgrade};
 pub use stream::MaybeTlsStream;
 pub use timer::TokioTimer;
 
+#[cfg(feature = "deflate")]
+pub use wslane::deflate::{DeflateConfig, PerMessageDeflate};
 pub use wslane::driver::{ConnectGate, Error};
 pub use wslane::handshake::{
     Acceptance, ClientError, ClientRequest, ClientUpgrade, OriginPolicy, Rejection, Request,

@@ -13,6 +13,8 @@
 //! | streaming UTF-8 validation | [`utf8`] | nothing |
 //! | the opening handshake, client and server | [`handshake`] | `alloc` |
 //! | a buffered connection: message assembly, auto-pong, close handshake, keepalive | [`Connection`] | `alloc` |
+//! | permessage-deflate (RFC 7692) | `deflate` | `deflate` (std) |
+//! | the async driver the tokio and async-std adapters share | `driver` | `driver` (std) |
 //!
 //! See `docs/architecture.md` in the repository for a tour of the layers and how an adapter drives them.
 #![no_std]
@@ -36,6 +38,8 @@ pub mod utf8;
 pub mod config;
 #[cfg(feature = "alloc")]
 pub mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 #[cfg(feature = "driver")]
 pub mod driver;
 #[cfg(feature = "alloc")]

@@ -184,7 +184,14 @@ impl Connection {
         let before = self.message.len();
         let room = limit.saturating_sub(self.decoded_len - before);
         let input = &self.rx.bytes()[payload];
-        extension.decode(rsv, input, message_end, &mut self.message, room)?;
+        extension
+            .decode(rsv, input, message_end, &mut self.message, room)
+            .map_err(|err| match err {
+                ProtocolError::MessageTooLarge { .. } => {
+                    ProtocolError::MessageTooLarge { max: limit as u64 }
+                }
+                err => err,
+            })?;
         if self.message.len() > room {
             return Err(ProtocolError::MessageTooLarge { max: limit as u64 });
         }

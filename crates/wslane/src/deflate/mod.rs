@@ -1,0 +1,219 @@
+//! permessage-deflate (RFC 7692), feature `deflate`.
+//!
+//! [`PerMessageDeflate`] is an [`ExtensionFactory`]: put it in the server's
+//! [`ServerConfig::extensions`](crate::handshake::ServerConfig::extensions) or a client's
+//! [`ClientRequest::extension`](crate::handshake::ClientRequest::extension), and the handshake negotiates it
+//! and installs the codec on the connection.
+//!
+//! - Both roles handle all four parameters, with and without values, and several offers in preference
+//!   order. A server declines (and moves on to the next offer) any offer with an unknown, repeated or
+//!   invalid parameter, or one it cannot honour; it never answers with parameters the client did not
+//!   allow. A client fails the handshake on a response it did not allow.
+//! - Window sizes 9 to 15 are honoured in both directions. zlib, and so zlib-rs, cannot compress with a
+//!   window of 8 bits (it uses 9), so a server declines an offer that asks it for
+//!   `server_max_window_bits=8`, and a client fails on a response asking it for `client_max_window_bits=8`.
+//!   Receiving is unaffected: 8-bit-window data inflates with a 9-bit window.
+//! - The decompressed size counts against the connection's message size limit while inflating, so a small
+//!   frame can never make the process allocate past the limit (1009).
+//! - Messages shorter than [`DeflateConfig::threshold`] are sent uncompressed, and
+//!   [`Connection::send_raw`](crate::Connection::send_raw) sends any message uncompressed.
+//!
+//! ## Memory
+//!
+//! Each direction's state is allocated when first used. zlib sizes a compressor at about
+//! `2^(window_bits + 2) + 2^(mem_level + 9)` bytes plus a fixed part (about 256 KiB at window 15 and
+//! memory level 8), and a decompressor at `2^window_bits` bytes plus about 7 KiB (39 KiB at window 15). A
+//! server caps the cost per connection with [`DeflateConfig::server_max_window_bits`] and
+//! [`DeflateConfig::mem_level`] (its compressor) and [`DeflateConfig::client_max_window_bits`] (its
+//! decompressor). Without context takeover the state is reset after every message but kept allocated.
+
+mod codec;
+mod params;
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::vec::Vec;
+
+use self::codec::{DeflateCodec, Direction};
+use self::params::{Params, Side};
+use crate::extension::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
+
+pub use self::params::NAME;
+
+/// permessage-deflate settings, for either role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeflateConfig {
+    /// zlib compression level, 0 (store) to 9 (smallest). Default: 6.
+    pub level: u8,
+    /// zlib memory level, 1 to 9: less memory for the compressor against a little compression. Default: 8.
+    pub mem_level: u8,
+    /// Messages shorter than this many bytes are sent uncompressed. Default: 32.
+    pub threshold: usize,
+    /// Server: never keep the compression context between messages. Client: ask the server not to.
+    /// Default: off.
+    pub server_no_context_takeover: bool,
+    /// Server: require the client not to keep its context. Client: promise not to. Default: off.
+    pub client_no_context_takeover: bool,
+    /// Server: the largest window it compresses with. Client: the largest it asks the server to use.
+    /// 9 to 15. Default: 15.
+    pub server_max_window_bits: u8,
+    /// Server: the largest window it lets the client compress with (an offer that does not allow the
+    /// server to limit it is declined when this is below 15). Client: the largest it compresses with.
+    /// 9 to 15. Default: 15.
+    pub client_max_window_bits: u8,
+}
+
+impl Default for DeflateConfig {
+    fn default() -> DeflateConfig {
+        DeflateConfig {
+            level: 6,
+            mem_level: 8,
+            threshold: 32,
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        }
+    }
+}
+
+/// The permessage-deflate [`ExtensionFactory`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerMessageDeflate {
+    config: DeflateConfig,
+}
+
+impl PerMessageDeflate {
+    /// The extension with these settings.
+    #[must_use]
+    pub fn new(config: DeflateConfig) -> PerMessageDeflate {
+        let mut config = config;
+        config.server_max_window_bits = config.server_max_window_bits.clamp(9, 15);
+        config.client_max_window_bits = config.client_max_window_bits.clamp(9, 15);
+        PerMessageDeflate { config }
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn config(&self) -> &DeflateConfig {
+        &self.config
+    }
+
+    /// The server's answer to one valid offer, or `None` to decline it.
+    fn answer(&self, offer: Params) -> Option<Params> {
+        let config = &self.config;
+        let server_bits = offer
+            .server_max_window_bits
+            .unwrap_or(15)
+            .min(config.server_max_window_bits);
+        if server_bits < 9 {
+            return None; // zlib cannot compress with an 8-bit window
+        }
+        let client_bits = match offer.client_max_window_bits {
+            Some(offered) => {
+                let bits = offered.unwrap_or(15).min(config.client_max_window_bits);
+                (offered.is_some() || bits < 15).then_some(bits)
+            }
+            // The client did not let us limit its window: decline if we must.
+            None if config.client_max_window_bits < 15 => return None,
+            None => None,
+        };
+        Some(Params {
+            server_no_context_takeover: offer.server_no_context_takeover
+                || config.server_no_context_takeover,
+            client_no_context_takeover: offer.client_no_context_takeover
+                || config.client_no_context_takeover,
+            server_max_window_bits: (server_bits < 15 || offer.server_max_window_bits.is_some())
+                .then_some(server_bits),
+            client_max_window_bits: client_bits.map(Some),
+        })
+    }
+
+    fn codec(&self, ours: Direction, theirs: Direction) -> Box<dyn Extension> {
+        let config = &self.config;
+        Box::new(DeflateCodec::new(
+            ours,
+            theirs,
+            config.level,
+            config.mem_level,
+            config.threshold,
+        ))
+    }
+}
+
+impl ExtensionFactory for PerMessageDeflate {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn offers(&self) -> Vec<ExtensionOffer> {
+        let config = &self.config;
+        let offer = Params {
+            server_no_context_takeover: config.server_no_context_takeover,
+            client_no_context_takeover: config.client_no_context_takeover,
+            server_max_window_bits: (config.server_max_window_bits < 15)
+                .then_some(config.server_max_window_bits),
+            // We can compress with any window the server asks for, down to 9.
+            client_max_window_bits: Some(
+                (config.client_max_window_bits < 15).then_some(config.client_max_window_bits),
+            ),
+        };
+        alloc::vec![offer.to_element()]
+    }
+
+    fn accept(&self, offers: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
+        // RFC 7692 section 5: an invalid offer, or one the server cannot honour, is declined; the next
+        // offer may still be accepted.
+        for offer in offers {
+            let Some(answer) = Params::parse(offer, Side::Offer).and_then(|p| self.answer(p))
+            else {
+                continue;
+            };
+            let ours = Direction {
+                window_bits: answer.server_max_window_bits.unwrap_or(15),
+                no_context_takeover: answer.server_no_context_takeover,
+            };
+            let theirs = Direction {
+                // Data compressed with "8" was written with a 9-bit window by zlib peers.
+                window_bits: answer.client_max_window_bits.flatten().unwrap_or(15).max(9),
+                no_context_takeover: answer.client_no_context_takeover,
+            };
+            return Ok(Some((answer.to_element(), self.codec(ours, theirs))));
+        }
+        Ok(None)
+    }
+
+    fn confirm(&self, response: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+        let config = &self.config;
+        let refuse = |why: &str| Err(NegotiationError(format!("permessage-deflate: {why}")));
+        let Some(answer) = Params::parse(response, Side::Response) else {
+            return refuse("invalid response parameters");
+        };
+        if config.server_no_context_takeover && !answer.server_no_context_takeover {
+            return refuse("server_no_context_takeover was requested but not confirmed");
+        }
+        let server_bits = answer.server_max_window_bits.unwrap_or(15);
+        if server_bits > config.server_max_window_bits {
+            return refuse("server_max_window_bits larger than requested");
+        }
+        let client_bits = match answer.client_max_window_bits.flatten() {
+            Some(bits) if bits > config.client_max_window_bits => {
+                return refuse("client_max_window_bits larger than offered")
+            }
+            Some(8) => return refuse("client_max_window_bits=8 cannot be honoured by zlib"),
+            Some(bits) => bits,
+            None => config.client_max_window_bits,
+        };
+        let ours = Direction {
+            window_bits: client_bits,
+            no_context_takeover: answer.client_no_context_takeover
+                || config.client_no_context_takeover,
+        };
+        let theirs = Direction {
+            window_bits: server_bits.max(9),
+            no_context_takeover: answer.server_no_context_takeover,
+        };
+        Ok(self.codec(ours, theirs))
+    }
+}
