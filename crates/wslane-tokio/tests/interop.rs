@@ -1,0 +1,201 @@
+//! Interop over loopback with independent implementations (see the `wslane-interop` crate): Python
+//! `websockets` and Node `ws` clients against the `echo_server` example, our client against their echo
+//! servers, and Chromium's client through the `chat` example's page.
+//!
+//! The peers come from `scripts/setup-interop.sh`; the examples must be built as binaries first, which
+//! `cargo test` with the default targets does (`scripts/test.sh`). A missing peer fails these tests.
+//! The Python and Node peers keep permessage-deflate off: these checks are about the base protocol, and
+//! compressed interop is a later issue.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use wslane::State;
+use wslane_interop::{Peer, TIMEOUT};
+use wslane_tokio::{
+    ClientRequest, CloseCode, CloseFrame, Config, Connector, MaybeTlsStream, Message, Url,
+    WebSocketStream,
+};
+
+const PACKAGE: &str = "wslane-tokio";
+
+#[test]
+fn python_client_against_echo_server() {
+    let (_server, url) = wslane_interop::spawn_echo_server(PACKAGE, "echo_server");
+    wslane_interop::run_client(Peer::Python, &url);
+}
+
+#[test]
+fn node_client_against_echo_server() {
+    let (_server, url) = wslane_interop::spawn_echo_server(PACKAGE, "echo_server");
+    wslane_interop::run_client(Peer::Node, &url);
+}
+
+#[test]
+fn client_against_python_server() {
+    client_against(Peer::Python);
+}
+
+#[test]
+fn client_against_node_server() {
+    client_against(Peer::Node);
+}
+
+#[test]
+fn browser_chat_two_pages() {
+    let (_chat, url) = wslane_interop::spawn_chat(PACKAGE);
+    wslane_interop::check_browser_chat(&url);
+}
+
+/// Our client against `peer`'s echo server: the echo checks the peer clients run, from our side, and the
+/// three ways a connection closes (a close message we send and read back, `close`, and a close the server
+/// starts), each over its own connection.
+fn client_against(peer: Peer) {
+    let (mut server, url) = wslane_interop::spawn_peer_server(peer);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+
+    runtime.block_on(bounded(echo_checks(&url)));
+    wslane_interop::expect_peer_saw_close(&mut server, 4000, Some("interop done"));
+
+    runtime.block_on(bounded(fragmented_and_close(&url)));
+    wslane_interop::expect_peer_saw_close(&mut server, 4001, Some("closed with close()"));
+
+    runtime.block_on(bounded(server_closes(&url)));
+    // Our answer carries the server's code; the reason is ours to choose.
+    wslane_interop::expect_peer_saw_close(&mut server, 4002, None);
+    drop(server);
+}
+
+/// Runs `test` under the interop time bound.
+async fn bounded(test: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(TIMEOUT, test)
+        .await
+        .unwrap_or_else(|_| panic!("not done within {TIMEOUT:?}"));
+}
+
+type Socket = WebSocketStream<MaybeTlsStream>;
+
+/// The next message, which must come within the time bound.
+async fn next(ws: &mut Socket, what: &str) -> Option<Message> {
+    match tokio::time::timeout(Duration::from_secs(20), ws.next()).await {
+        Ok(Some(Ok(message))) => Some(message),
+        Ok(Some(Err(err))) => panic!("{what}: error {err:?}"),
+        Ok(None) => None,
+        Err(_) => panic!("{what}: nothing arrived"),
+    }
+}
+
+/// A message in a few words (1 MiB payloads are not printed).
+fn describe(message: &Message) -> String {
+    let kind = match message {
+        Message::Text(_) => "text",
+        Message::Binary(_) => "binary",
+        Message::Ping(_) => "ping",
+        Message::Pong(_) => "pong",
+        Message::Close(frame) => return format!("close {frame:?}"),
+    };
+    let bytes = message.as_bytes();
+    if bytes.len() > 40 {
+        format!("{kind} of {} bytes", bytes.len())
+    } else {
+        format!("{kind} {bytes:?}")
+    }
+}
+
+async fn expect_echo(ws: &mut Socket, name: &str, message: Message) {
+    ws.send(message.clone())
+        .await
+        .unwrap_or_else(|err| panic!("{name}: send failed: {err:?}"));
+    let got = next(ws, name).await;
+    assert!(
+        got.as_ref() == Some(&message),
+        "{name}: sent {}, got {:?}",
+        describe(&message),
+        got.as_ref().map(describe)
+    );
+}
+
+fn mib_binary() -> Vec<u8> {
+    (0..1u32 << 20).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+async fn echo_checks(url: &str) {
+    let (mut ws, _response) = wslane_tokio::connect(url).await.expect("connect");
+    expect_echo(&mut ws, "text", Message::text("hello, wslane ✓ 🦀")).await;
+    expect_echo(
+        &mut ws,
+        "binary",
+        Message::binary((0..=255).collect::<Vec<u8>>()),
+    )
+    .await;
+    expect_echo(&mut ws, "empty text", Message::text("")).await;
+    expect_echo(&mut ws, "empty binary", Message::binary(Vec::new())).await;
+    expect_echo(&mut ws, "1 MiB binary", Message::binary(mib_binary())).await;
+    expect_echo(&mut ws, "1 MiB text", Message::text("é".repeat(1 << 19))).await;
+
+    let payload = b"wslane-ping\x00\xff".to_vec();
+    ws.send(Message::Ping(payload.clone())).await.expect("ping");
+    let got = next(&mut ws, "ping").await;
+    assert_eq!(got, Some(Message::Pong(payload)), "ping: the pong");
+
+    let ours = CloseFrame {
+        code: CloseCode::new(4000).expect("a valid code"),
+        reason: "interop done".into(),
+    };
+    ws.send(Message::Close(Some(ours.clone())))
+        .await
+        .expect("close");
+    match next(&mut ws, "close").await {
+        Some(Message::Close(Some(frame))) => {
+            assert_eq!(frame.code, ours.code, "close: the peer's code ({frame:?})");
+        }
+        other => panic!("close: expected the peer's close, got {other:?}"),
+    }
+    assert_eq!(next(&mut ws, "end").await, None, "close: the stream ends");
+    assert_eq!(ws.connection().state(), State::Closed);
+}
+
+async fn fragmented_and_close(url: &str) {
+    // Outgoing messages split into 1000-byte frames, so multi-byte characters straddle frame boundaries;
+    // the peer reassembles and validates them.
+    let mut config = Config::default();
+    config.fragment_size = Some(1000);
+    let request = ClientRequest::new(Url::parse(url).expect("url"));
+    let (mut ws, _response) = wslane_tokio::connect_with(request, config, Connector::Default)
+        .await
+        .expect("connect");
+    let text: String = "a€𝄞é".repeat(30_000);
+    expect_echo(&mut ws, "fragmented text", Message::text(text)).await;
+    expect_echo(&mut ws, "fragmented binary", Message::binary(mib_binary())).await;
+
+    let code = CloseCode::new(4001).expect("a valid code");
+    ws.close(code, "closed with close()")
+        .await
+        .expect("close()");
+    assert_eq!(ws.connection().state(), State::Closed);
+}
+
+/// The server starts the close: we get its code and reason, answer with its code, and the stream ends.
+async fn server_closes(url: &str) {
+    let (mut ws, _response) = wslane_tokio::connect(url).await.expect("connect");
+    expect_echo(&mut ws, "text", Message::text("before the close")).await;
+    ws.send(Message::text("close-me 4002 server says bye"))
+        .await
+        .expect("send");
+    match next(&mut ws, "server close").await {
+        Some(Message::Close(Some(frame))) => {
+            assert_eq!(frame.code.get(), 4002, "server close: the code ({frame:?})");
+            assert_eq!(frame.reason, "server says bye", "server close: the reason");
+        }
+        other => panic!("server close: expected the server's close, got {other:?}"),
+    }
+    assert_eq!(
+        next(&mut ws, "end").await,
+        None,
+        "server close: the stream ends"
+    );
+    assert_eq!(ws.connection().state(), State::Closed);
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Installs the independent WebSocket implementations the interop tests run against, and writes
+# target/interop/env.sh with their paths (scripts/test.sh runs this script and sources that file):
+#
+#   Python `websockets`        target/interop/venv           pinned in tests/interop/requirements.txt
+#   Node `ws`, playwright-core target/interop/node           pinned in tests/interop/package-lock.json
+#   Chromium                   /usr/bin/chromium             Debian's package, installed when missing
+#
+# Idempotent: each part is redone only when its pin changed or its install is missing. Fails on the first
+# install that fails. Set WSLANE_INTEROP_CHROMIUM to use another Chromium binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/target/interop
+peers=$root/tests/interop
+started=$(date +%s)
+
+die() {
+    printf 'setup-interop: %s\n' "$*" >&2
+    exit 1
+}
+# The stamp of an install: the hash of the files that pin it, so a changed pin reinstalls.
+stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+fresh() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+command -v python3 >/dev/null || die "python3 is required"
+command -v node >/dev/null || die "node (20 or later) is required"
+command -v npm >/dev/null || die "npm is required"
+mkdir -p "$out"
+
+# Python: websockets in a venv of its own.
+venv=$out/venv
+python=$venv/bin/python
+stamp=$(stamp_of "$peers/requirements.txt")
+if ! fresh "$out/venv.stamp" "$stamp" || [ ! -x "$python" ]; then
+    rm -rf "$venv" "$out/venv.stamp"
+    python3 -m venv "$venv" || die "could not create the Python venv at $venv"
+    "$python" -m pip install --quiet --disable-pip-version-check -r "$peers/requirements.txt" ||
+        die "pip could not install tests/interop/requirements.txt"
+    echo "$stamp" >"$out/venv.stamp"
+fi
+py_ws=$("$python" -c 'import websockets; print(websockets.__version__)') ||
+    die "websockets does not import in $venv"
+
+# Node: ws and playwright-core, exactly as locked, installed outside the source tree.
+node_dir=$out/node
+stamp=$(stamp_of "$peers/package.json" "$peers/package-lock.json")
+if ! fresh "$out/node.stamp" "$stamp" || [ ! -d "$node_dir/node_modules" ]; then
+    rm -rf "$node_dir" "$out/node.stamp"
+    mkdir -p "$node_dir"
+    cp "$peers/package.json" "$peers/package-lock.json" "$node_dir/"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        die "npm ci failed for tests/interop/package-lock.json"
+    echo "$stamp" >"$out/node.stamp"
+fi
+node_modules=$node_dir/node_modules
+versions=$(NODE_PATH=$node_modules node -e '
+    const v = (name) => require(name + "/package.json").version;
+    console.log(`ws ${v("ws")}, playwright-core ${v("playwright-core")}`);') ||
+    die "ws or playwright-core does not load from $node_modules"
+
+# Chromium, from Debian (playwright's own browser download is not used).
+chromium=${WSLANE_INTEROP_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+    [ "$chromium" = /usr/bin/chromium ] || die "WSLANE_INTEROP_CHROMIUM=$chromium is not an executable"
+    sudo=
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || die "Chromium is missing and installing it needs root (apt-get install chromium)"
+        sudo="sudo -n"
+    fi
+    echo "setup-interop: installing chromium from apt" >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null ||
+        die "apt-get install chromium failed"
+    [ -x "$chromium" ] || die "chromium was installed but $chromium is missing"
+fi
+chromium_version=$("$chromium" --version 2>/dev/null | head -n1) || die "$chromium --version failed"
+
+cat >"$out/env.sh" <<EOF
+# Written by scripts/setup-interop.sh: the peers the interop tests (crates/wslane-interop) run.
+export WSLANE_INTEROP_PYTHON='$python'
+export WSLANE_INTEROP_NODE='$(command -v node)'
+export WSLANE_INTEROP_NODE_PATH='$node_modules'
+export WSLANE_INTEROP_CHROMIUM='$chromium'
+EOF
+
+printf 'setup-interop: websockets %s (Python %s), %s (Node %s), %s: ready in %ss\n' \
+    "$py_ws" "$("$python" -c 'import platform; print(platform.python_version())')" "$versions" \
+    "$(node --version)" "$chromium_version" "$(($(date +%s) - started))"
