@@ -1,0 +1,4 @@
+//! The `client_handshake` target; the input format and the invariants are in `wslane_fuzz::targets::client_handshake`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wslane_fuzz::targets::client_handshake::run(data));
