@@ -68,6 +68,8 @@ async fn serve(tcp: TcpStream, id: u64, clients: Clients) -> Result<(), Error> {
                 _ => respond(tcp, "404 Not Found", "text/plain", "not found\n").await,
             };
         }
+        // A browser may open a connection it never uses.
+        Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
         Err(Error::Request(err)) => {
             io.into_inner().write_all(&err.to_response()).await?;
             return Err(Error::Request(err));

@@ -44,14 +44,20 @@ pub async fn connect_with(
     connector: Connector,
 ) -> Result<(WebSocketStream<MaybeTlsStream>, ClientUpgrade), Error> {
     let url = request.url().clone();
-    let connecting = async {
-        let addrs = tokio::net::lookup_host((url.host(), url.port())).await?;
-        let (tcp, _connecting) = connect_gated(addrs, TcpStream::connect).await?;
-        tcp.set_nodelay(true)?;
+    let limit = config.handshake_timeout;
+    let addrs = within(limit, async {
+        Ok(tokio::net::lookup_host((url.host(), url.port())).await?)
+    })
+    .await?;
+    // The timeout bounds this connection's own attempt, not its wait behind others at the gate.
+    let attempt = |addr| within(limit, async move { Ok(TcpStream::connect(addr).await?) });
+    let (tcp, _connecting) = connect_gated(addrs, attempt).await?;
+    tcp.set_nodelay(true)?;
+    let handshake = async {
         let stream = secure(tcp, &url, &connector).await?;
         client_on(stream, request, config).await
     };
-    within(config.handshake_timeout, connecting).await
+    within(limit, handshake).await
 }
 
 /// Runs the client handshake on a stream that is already connected (a proxy tunnel, a Unix socket, an

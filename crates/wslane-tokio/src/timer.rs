@@ -23,6 +23,11 @@ impl Timer for TokioTimer {
         }
     }
 
+    /// tokio's clock, so paused test time drives the connection's timers too.
+    fn now(&self) -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
     fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match &mut self.sleep {
             Some(sleep) => sleep.as_mut().poll(cx),

@@ -167,7 +167,6 @@ async fn sink_waits_over_tcp_until_the_peer_reads() {
 /// Run on its own thread: a driver that spins on the limit never yields, so a tokio timeout could not
 /// end it.
 #[test]
-#[ignore = "bug: driver poll_ready_to_send loops forever when max_output_buffer is 0"]
 fn zero_output_limit_sends_one_message_at_a_time() {
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -381,9 +381,6 @@ async fn violations_are_answered_with_their_close_codes() {
 /// end of the transport, once it reads, without the application doing more than dropping the socket
 /// after the stream ended.
 #[tokio::test]
-#[ignore = "bug: after a protocol error the driver flushes the queued output and the close frame only \
-            if the transport takes them at once; otherwise they are never sent (the peer gets a truncated \
-            frame and EOF)"]
 async fn close_frame_follows_a_backlog_after_a_protocol_error() {
     bounded(async {
         let (server_io, mut raw) = tokio::io::duplex(1024);

@@ -113,7 +113,6 @@ async fn failed_attempt_lets_the_next_one_connect() {
 /// other connections to the same address: three connects that each take 150 ms all succeed under a
 /// 400 ms limit, although the last one waits 300 ms for its turn.
 #[tokio::test]
-#[ignore = "bug: connect_with starts the handshake timeout before waiting in the section 4.1 gate"]
 async fn handshake_timeout_does_not_count_the_queue() {
     bounded(async {
         let (addr, connecting) = slow_server(Duration::from_millis(150), 0).await;

@@ -138,8 +138,6 @@ async fn stalled_writer_does_not_block_the_reader_tcp() {
 /// As above, but the reader half is not polled again after its message (the application is busy with it):
 /// the writer half must still be woken when the transport drains.
 #[tokio::test]
-#[ignore = "bug: the reader half's best-effort flush takes the transport's only write waker, so a writer \
-            half stalled on a full transport is never woken unless the reader half is polled again"]
 async fn stalled_writer_is_woken_without_the_reader_duplex() {
     bounded(async {
         let (reader, writer, raw) = split_server_over_pipe().await;
@@ -151,8 +149,6 @@ async fn stalled_writer_is_woken_without_the_reader_duplex() {
 
 /// The same over loopback TCP.
 #[tokio::test]
-#[ignore = "bug: the reader half's best-effort flush takes the transport's only write waker, so a writer \
-            half stalled on a full transport is never woken unless the reader half is polled again"]
 async fn stalled_writer_is_woken_without_the_reader_tcp() {
     bounded(async {
         let (client, raw) = small_buffer_client(Config::default()).await;

@@ -202,8 +202,13 @@ impl Decoder {
             frame.header.opcode.is_control() || self.config.delivery == Delivery::WholeFrames;
         if !frame_end && (whole_frame_needed || avail == 0) {
             self.frame = Some(frame);
+            // A streamed frame hands out any payload byte; a whole frame needs all of it.
             let missing = frame.remaining - avail as u64;
-            let needed = usize::try_from(missing).unwrap_or(usize::MAX);
+            let needed = if whole_frame_needed {
+                usize::try_from(missing).unwrap_or(usize::MAX)
+            } else {
+                1
+            };
             return Ok(Decoded::NeedMore { needed });
         }
         let consumed = start + avail;

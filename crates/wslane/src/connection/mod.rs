@@ -261,8 +261,9 @@ impl Connection {
     /// [`advance_transmit`](Self::advance_transmit).
     #[must_use]
     pub fn poll_transmit(&mut self) -> &[u8] {
-        // A held pong is still owed only while the peer's close has not arrived (section 5.5.2).
-        if self.state.can_receive() {
+        // A held pong is owed only while the peer's close has not arrived (section 5.5.2), and goes out
+        // once the output has room again.
+        if self.state.can_receive() && !self.is_output_full() {
             self.release_held_pong();
         }
         self.tx.pending()
@@ -277,6 +278,14 @@ impl Connection {
     #[must_use]
     pub fn buffered_output(&self) -> usize {
         self.tx.len()
+    }
+
+    /// Whether the output is at [`Config::max_output_buffer`], so sends fail with
+    /// [`SendError::BufferFull`](crate::SendError::BufferFull) until some of it is transmitted. An empty
+    /// buffer is never full: it always takes one message.
+    #[must_use]
+    pub fn is_output_full(&self) -> bool {
+        self.tx.len() > 0 && self.tx.len() >= self.config.max_output_buffer
     }
 
     /// Whether the driver should transmit what is queued and then close the transport: after a failure;

@@ -118,10 +118,8 @@ impl Connection {
         self.check_room()
     }
 
-    /// Room for one more message: the output is below its limit, or empty (so any limit, even 0, lets
-    /// messages through one at a time).
     fn check_room(&self) -> Result<(), SendError> {
-        if self.tx.len() > 0 && self.tx.len() >= self.config.max_output_buffer {
+        if self.is_output_full() {
             Err(SendError::BufferFull)
         } else {
             Ok(())
@@ -175,7 +173,7 @@ impl Connection {
         if !self.state.can_receive() {
             return;
         }
-        if self.tx.len() < self.config.max_output_buffer {
+        if !self.is_output_full() {
             self.write_control(OpCode::Pong, payload);
         } else {
             let mut held = [0; MAX_CONTROL_PAYLOAD];

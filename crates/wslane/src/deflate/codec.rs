@@ -121,6 +121,12 @@ impl Extension for DeflateCodec {
         if input.len() < self.threshold {
             return Ok(None);
         }
+        if input.is_empty() {
+            // Section 7.2.3.6: an empty stored block, less its LEN and NLEN, is one 0x00 byte. (zlib refuses
+            // a second sync flush with no new input, and the context is unaffected either way.)
+            out.push(0x00);
+            return Ok(Some(RSV1));
+        }
         let reset = self.send.no_context_takeover;
         let deflater = self.compressor();
         deflate_into(deflater, input, out)?;
@@ -129,9 +135,6 @@ impl Extension for DeflateCodec {
             return Err(SendError::Extension);
         }
         out.truncate(out.len() - TAIL.len());
-        if out.is_empty() {
-            out.push(0x00); // section 7.2.3.6: an empty message compresses to a single 0x00
-        }
         if reset {
             deflater.reset();
         }
@@ -179,6 +182,7 @@ fn inflate_into(
         // One byte past the limit is room enough to see that the limit is crossed.
         let room = (limit.saturating_sub(out.len()).saturating_add(1)).min(STEP);
         let start = out.len();
+        grow_within(out, start + room, limit.saturating_add(1));
         out.resize(start + room, 0);
         let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
         let status = inflater.decompress(input, &mut out[start..], InflateFlush::SyncFlush);
@@ -197,5 +201,14 @@ fn inflate_into(
             Ok(_) if consumed == 0 && produced == 0 => return Ok(false),
             Ok(_) => {}
         }
+    }
+}
+
+/// Makes room for `len` bytes, growing geometrically (so a large message costs few copies) but never to
+/// more than `cap`: the capacity stays within the message limit.
+fn grow_within(out: &mut Vec<u8>, len: usize, cap: usize) {
+    if len > out.capacity() {
+        let target = out.capacity().saturating_mul(2).clamp(len, cap.max(len));
+        out.reserve_exact(target - out.len());
     }
 }

@@ -80,23 +80,26 @@ impl Drop for GateGuard<'_> {
 }
 
 /// Connects to the first of `addrs` that answers, holding the [global gate](ConnectGate::global) for the
-/// address being tried. Returns the transport with the guard: hold it until the opening handshake ends.
-pub async fn connect_gated<S, F, Fut>(
+/// address being tried (so a timeout inside `connect` bounds the attempt, not the wait for the gate).
+/// Returns the transport with the guard: hold it until the opening handshake ends.
+pub async fn connect_gated<S, E, F, Fut>(
     addrs: impl IntoIterator<Item = SocketAddr>,
     mut connect: F,
-) -> std::io::Result<(S, GateGuard<'static>)>
+) -> Result<(S, GateGuard<'static>), E>
 where
     F: FnMut(SocketAddr) -> Fut,
-    Fut: core::future::Future<Output = std::io::Result<S>>,
+    Fut: core::future::Future<Output = Result<S, E>>,
+    E: From<std::io::Error>,
 {
-    let mut last_error =
-        std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address");
+    let mut last_error = None;
     for addr in addrs {
         let guard = ConnectGate::global().acquire(addr).await;
         match connect(addr).await {
             Ok(stream) => return Ok((stream, guard)),
-            Err(err) => last_error = err,
+            Err(err) => last_error = Some(err),
         }
     }
-    Err(last_error)
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address").into()
+    }))
 }

@@ -37,4 +37,9 @@ pub trait Timer: Unpin + Send {
 
     /// Ready once the armed deadline has passed; registers the waker otherwise.
     fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()>;
+
+    /// The runtime's clock (a runtime with a test clock, such as tokio's paused time, supplies its own).
+    fn now(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
 }

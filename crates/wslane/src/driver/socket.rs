@@ -3,6 +3,8 @@
 use core::future::poll_fn;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
+use std::task::Wake;
 use std::vec::Vec;
 
 use futures_core::Stream;
@@ -10,7 +12,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{Error, Timer};
 use crate::close::CloseCode;
-use crate::connection::{Connection, Event};
+use crate::connection::{Connection, Event, State};
 use crate::message::Message;
 use crate::time::Instant;
 
@@ -45,19 +47,59 @@ pub struct WebSocket<T, R> {
     epoch: std::time::Instant,
     /// Bytes were written since the last transport flush.
     unflushed: bool,
-    /// The stream has ended (after an error or the end of the connection).
-    done: bool,
+    phase: Phase,
     transport_closed: bool,
-    /// Tasks waiting for the transport to take more output. A transport keeps one write waker, so when the
-    /// halves of a split socket both wait, the one that makes progress wakes the other.
-    write_waiters: Vec<Waker>,
+    /// Every task waiting for the transport to take output. The transport keeps one write waker; it is
+    /// given this set, so the reader half's flush never steals the writer half's wake-up.
+    write_wakers: Arc<WakerSet>,
+}
+
+/// Where the stream is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Open,
+    /// Writing what is left and closing the transport, until the deadline.
+    Ending(std::time::Instant),
+    Done,
+}
+
+/// Wakers that all wake when the transport can take more output.
+#[derive(Debug, Default)]
+struct WakerSet(Mutex<Vec<Waker>>);
+
+impl WakerSet {
+    fn insert(&self, waker: &Waker) {
+        let mut wakers = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !wakers.iter().any(|w| w.will_wake(waker)) {
+            wakers.push(waker.clone());
+        }
+    }
+}
+
+impl Wake for WakerSet {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let wakers = core::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        wakers.into_iter().for_each(Waker::wake);
+    }
 }
 
 impl<T, R> core::fmt::Debug for WebSocket<T, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("WebSocket")
             .field("conn", &self.conn)
-            .field("done", &self.done)
+            .field("phase", &self.phase)
             .finish_non_exhaustive()
     }
 }
@@ -68,13 +110,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
         WebSocket {
             io,
             conn,
-            timer,
             armed: None,
-            epoch: std::time::Instant::now(),
+            epoch: timer.now(),
+            timer,
             unflushed: false,
-            done: false,
+            phase: Phase::Open,
             transport_closed: false,
-            write_waiters: Vec::new(),
+            write_wakers: Arc::default(),
         }
     }
 
@@ -119,29 +161,30 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
         F: FnMut(Event<'_>) -> O,
     {
         loop {
-            if self.done {
-                return Poll::Ready(None);
+            match self.phase {
+                Phase::Open => {}
+                Phase::Ending(deadline) => return self.poll_ending(cx, deadline).map(|()| None),
+                Phase::Done => return Poll::Ready(None),
             }
             match self.conn.poll_event() {
                 Ok(Some(event)) => return Poll::Ready(Some(Ok(f(event)))),
                 Ok(None) => {}
                 Err(err) => {
-                    // The close frame is queued; send it on the way out, ignoring a transport that is gone.
-                    let _ = self.poll_shutdown(cx);
-                    return self.finish_with(Err(err.into()));
+                    // The close frame is queued: report the error now; the next polls deliver the close
+                    // frame and close the transport.
+                    self.begin_ending(cx);
+                    return Poll::Ready(Some(Err(err.into())));
                 }
             }
             // The received input is used up: before waiting for more, write out everything queued (replies
             // fed while handling that input, pongs, a close reply) in as few writes as possible. A full
             // transport must not stop reading, so this is best effort.
             if let Poll::Ready(Err(err)) = self.poll_flush_all(cx) {
-                return self.finish_with(Err(err.into()));
+                return self.transport_failed(err);
             }
             if self.conn.should_close_transport() {
-                return match self.poll_shutdown(cx) {
-                    Poll::Ready(_) => self.finish_with(Ok(())),
-                    Poll::Pending => Poll::Pending,
-                };
+                self.begin_ending(cx);
+                continue;
             }
             if self.poll_timers(cx).is_ready() {
                 continue;
@@ -151,16 +194,45 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
                 Poll::Ready(Ok(0)) => self.conn.handle_eof(),
                 Poll::Ready(Ok(n)) => self.conn.handle_read(n),
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(err)) => return self.finish_with(Err(err.into())),
+                Poll::Ready(Err(err)) => return self.transport_failed(err),
                 Poll::Pending => return Poll::Pending,
             }
         }
     }
 
-    /// Ends the stream with `result`: `Ok` ends it quietly.
-    fn finish_with<O>(&mut self, result: Result<(), Error>) -> Poll<Option<Result<O, Error>>> {
-        self.done = true;
-        Poll::Ready(result.err().map(Err))
+    /// The transport failed. Once the close handshake is done (a peer may reset the connection right
+    /// after its close frame, as browsers do), that is the end, not an error.
+    fn transport_failed<O>(&mut self, err: std::io::Error) -> Poll<Option<Result<O, Error>>> {
+        self.phase = Phase::Done;
+        if self.conn.state() == State::Closed {
+            Poll::Ready(None)
+        } else {
+            Poll::Ready(Some(Err(err.into())))
+        }
+    }
+
+    /// Starts writing what is left and closing the transport, bounded by the close timeout.
+    fn begin_ending(&mut self, cx: &mut Context<'_>) {
+        let deadline = self.timer.now() + self.conn.config().close_timeout;
+        self.timer.reset(deadline);
+        self.armed = None;
+        self.phase = Phase::Ending(deadline);
+        // Most of the time the transport takes it all at once.
+        let _ = self.poll_ending(cx, deadline);
+    }
+
+    /// Drives the ending; ready when the transport is closed, failed, or the deadline passed.
+    fn poll_ending(&mut self, cx: &mut Context<'_>, deadline: std::time::Instant) -> Poll<()> {
+        let finished = match self.poll_shutdown(cx) {
+            Poll::Ready(_) => true,
+            Poll::Pending => self.timer.now() >= deadline || self.timer.poll_expired(cx).is_ready(),
+        };
+        if finished {
+            self.phase = Phase::Done;
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     /// Fires the connection's timer when due and arms the runtime's timer for the next deadline.
@@ -193,31 +265,29 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     }
 
     fn now(&self) -> Instant {
-        Instant::from_duration(self.epoch.elapsed())
+        Instant::from_duration(self.timer.now().saturating_duration_since(self.epoch))
     }
 
     /// Writes queued output until none is left or the transport would block.
     pub(super) fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let waker = self.write_waker(cx);
+        let mut cx = Context::from_waker(&waker);
         loop {
             let out = self.conn.poll_transmit();
             if out.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            match Pin::new(&mut self.io).poll_write(cx, out) {
+            match Pin::new(&mut self.io).poll_write(&mut cx, out) {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                 }
                 Poll::Ready(Ok(n)) => {
                     self.conn.advance_transmit(n);
                     self.unflushed = true;
-                    self.write_waiters.drain(..).for_each(Waker::wake);
                 }
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
-                Poll::Pending => {
-                    self.wait_for_write(cx);
-                    return Poll::Pending;
-                }
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
@@ -228,20 +298,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
             return Poll::Ready(Err(err));
         }
         if self.unflushed {
-            if Pin::new(&mut self.io).poll_flush(cx)?.is_pending() {
-                self.wait_for_write(cx);
-                return Poll::Pending;
-            }
+            let waker = self.write_waker(cx);
+            core::task::ready!(Pin::new(&mut self.io).poll_flush(&mut Context::from_waker(&waker)))?;
             self.unflushed = false;
-            self.write_waiters.drain(..).for_each(Waker::wake);
         }
         Poll::Ready(Ok(()))
     }
 
-    fn wait_for_write(&mut self, cx: &Context<'_>) {
-        if !self.write_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            self.write_waiters.push(cx.waker().clone());
-        }
+    /// The waker to give the transport's write side: it wakes every task waiting to write, this one too.
+    fn write_waker(&self, cx: &Context<'_>) -> Waker {
+        self.write_wakers.insert(cx.waker());
+        Waker::from(Arc::clone(&self.write_wakers))
     }
 
     /// Flushes what is queued, then closes the transport (once).
@@ -288,7 +355,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
 
     /// Waits while the output buffer is at its limit, writing it out.
     pub(super) fn poll_ready_to_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        while self.conn.buffered_output() >= self.conn.config().max_output_buffer {
+        while self.conn.is_output_full() {
             if let Err(err) = core::task::ready!(self.poll_write_queued(cx)) {
                 return Poll::Ready(Err(err.into()));
             }
