@@ -1,0 +1,61 @@
+//! The Autobahn|Testsuite client testee, on the blocking client: runs every case of a
+//! `wstest -m fuzzingserver`, echoing each message, then asks the server to write its reports.
+//!
+//! ```text
+//! cargo run -p wslane-mio --example mio_autobahn_client -- ws://127.0.0.1:9001
+//! ```
+
+use std::net::TcpStream;
+
+use wslane_mio::{ClientRequest, Config, Error, Message, Url, WebSocket};
+
+const AGENT: &str = "wslane-mio";
+
+fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
+    let mut config = Config::default();
+    config.max_message_size = 64 << 20;
+    config.max_frame_size = 64 << 20;
+    let request = ClientRequest::new(Url::parse(url)?);
+    Ok(wslane_mio::connect_with(request, config)?.0)
+}
+
+/// Reads until the connection ends, whichever way.
+fn drain(ws: &mut WebSocket<TcpStream>) {
+    while ws.read().is_ok() {}
+}
+
+fn main() -> Result<(), Error> {
+    let base = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
+    let mut ws = open(&format!("{base}/getCaseCount"))?;
+    let count: u32 = match ws.read()? {
+        Message::Text(text) => text.trim().parse().map_err(std::io::Error::other)?,
+        other => {
+            return Err(std::io::Error::other(format!("unexpected case count: {other:?}")).into())
+        }
+    };
+    drain(&mut ws);
+
+    for case in 1..=count {
+        let mut ws = open(&format!("{base}/runCase?case={case}&agent={AGENT}"))?;
+        loop {
+            match ws.read() {
+                Ok(message) if message.is_data() => {
+                    // Queued: written when the next read finds the input used up.
+                    if ws.feed(message).is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                // The end, or a case that fails the connection on purpose; the server judges it.
+                Err(_) => break,
+            }
+        }
+    }
+
+    let mut ws = open(&format!("{base}/updateReports?agent={AGENT}"))?;
+    drain(&mut ws);
+    println!("ran {count} cases");
+    Ok(())
+}

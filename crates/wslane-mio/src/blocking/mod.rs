@@ -1,0 +1,308 @@
+//! The blocking API: a [`WebSocket`] over any blocking [`Transport`], one connection per thread.
+
+mod gate;
+mod handshake;
+
+pub use handshake::{accept, accept_with, client_on, connect, connect_with};
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+use wslane::{CloseCode, Connection, Event, Message, State};
+
+use crate::clock::Clock;
+use crate::Error;
+
+/// The smallest read handed to the transport.
+const READ_CHUNK: usize = 8 << 10;
+
+/// A blocking byte stream the [`WebSocket`] can drive: `Read + Write`, with read and write timeouts (the
+/// keepalive, close and handshake timers are read timeouts) and a way to end the sending direction.
+///
+/// Implemented for [`TcpStream`] and, on Unix, `UnixStream`. Implement it for a TLS stream by delegating
+/// the timeouts and the shutdown to the socket underneath.
+pub trait Transport: Read + Write {
+    /// As [`TcpStream::set_read_timeout`]: a read that waits longer fails with
+    /// [`io::ErrorKind::WouldBlock`] or [`io::ErrorKind::TimedOut`].
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+
+    /// As [`TcpStream::set_write_timeout`].
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+
+    /// Ends the sending direction (TCP: sends FIN), once everything is written.
+    fn shutdown_write(&self) -> io::Result<()>;
+}
+
+impl Transport for TcpStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout)
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+#[cfg(unix)]
+impl Transport for std::os::unix::net::UnixStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    }
+
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+/// A WebSocket over a blocking transport `S`.
+///
+/// [`read`](Self::read) blocks until a message arrives; while it waits it also answers pings, writes what
+/// [`feed`](Self::feed) queued, and runs the keepalive and close timers (as read timeouts armed from
+/// [`Connection::poll_timeout`]). When the connection ends it returns the close message once, then
+/// [`Error::Closed`]. Writes block until the transport takes the bytes.
+///
+/// ```no_run
+/// use wslane_mio::{CloseCode, Message};
+///
+/// # fn run() -> Result<(), wslane_mio::Error> {
+/// let (mut ws, _response) = wslane_mio::connect("ws://127.0.0.1:9001/")?;
+/// ws.send(Message::text("hello"))?;
+/// assert_eq!(ws.read()?, Message::text("hello"));
+/// ws.close(CloseCode::NORMAL, "bye")?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct WebSocket<S> {
+    io: S,
+    conn: Connection,
+    clock: Clock,
+    /// The read timeout last set on the transport.
+    read_timeout: Option<Duration>,
+    /// The connection has ended: reads return [`Error::Closed`].
+    done: bool,
+}
+
+impl<S> std::fmt::Debug for WebSocket<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("conn", &self.conn)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Transport> WebSocket<S> {
+    /// Drives `conn`, an established connection (after an opening handshake of your own), over `io`, a
+    /// blocking transport with no read timeout set.
+    pub fn new(io: S, conn: Connection) -> WebSocket<S> {
+        WebSocket {
+            io,
+            conn,
+            clock: Clock::new(),
+            read_timeout: None,
+            done: false,
+        }
+    }
+
+    /// The connection, for its state and settings.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// The transport. Bytes read or written here bypass the connection and break its framing.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// The transport, giving up the connection (and anything still queued).
+    pub fn into_inner(self) -> S {
+        self.io
+    }
+
+    /// Receives the next whole message. After the close message (the peer's code, or
+    /// [`CloseCode::ABNORMAL_CLOSURE`] when the transport ended without one), or after an error, returns
+    /// [`Error::Closed`].
+    pub fn read(&mut self) -> Result<Message, Error> {
+        self.read_with(|event| Message::from_event(&event))?
+            .ok_or(Error::FragmentsMode)
+    }
+
+    /// Receives the next event and hands it, borrowed, to `f`: no copy, no allocation. Works in both
+    /// receive modes.
+    pub fn read_with<F, O>(&mut self, f: F) -> Result<O, Error>
+    where
+        F: FnOnce(Event<'_>) -> O,
+    {
+        loop {
+            if self.done {
+                return Err(Error::Closed);
+            }
+            match self.conn.poll_event() {
+                Ok(Some(event)) => return Ok(f(event)),
+                Ok(None) => {}
+                Err(err) => {
+                    // The close frame is queued; send it on the way out, ignoring a transport that is gone.
+                    self.finish();
+                    return Err(err.into());
+                }
+            }
+            if self.conn.should_close_transport() {
+                self.finish();
+                return Err(Error::Closed);
+            }
+            // The received input is used up: write out everything queued (pongs, the close reply, messages
+            // fed) before waiting for more.
+            if let Err(err) = self.write_queued() {
+                return Err(self.transport_failed(err));
+            }
+            if self.handle_timers()? {
+                continue;
+            }
+            let buf = self.conn.read_buffer(READ_CHUNK);
+            match self.io.read(buf) {
+                Ok(0) => self.conn.handle_eof(),
+                Ok(n) => self.conn.handle_read(n),
+                Err(err) if is_retry(&err) => {}
+                Err(err) => return Err(self.transport_failed(err)),
+            }
+        }
+    }
+
+    /// Queues `message` without writing it, first writing out what is queued when the output buffer is at
+    /// its limit ([`Config::max_output_buffer`](wslane::Config::max_output_buffer)). Write with
+    /// [`flush`](Self::flush), or use [`send`](Self::send) for both; [`read`](Self::read) also writes.
+    pub fn feed(&mut self, message: Message) -> Result<(), Error> {
+        if self.conn.is_output_full() {
+            self.write_queued()?;
+        }
+        match message {
+            Message::Text(text) => self.conn.send_text(&text)?,
+            Message::Binary(data) => self.conn.send_binary(&data)?,
+            Message::Ping(data) => self.conn.ping(&data)?,
+            Message::Pong(data) => self.conn.pong(&data)?,
+            Message::Close(frame) => {
+                let (code, reason) =
+                    frame.map_or((CloseCode::NORMAL, String::new()), |f| (f.code, f.reason));
+                self.conn.close(code, &reason)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues `message` and writes everything queued.
+    pub fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.feed(message)?;
+        self.flush()
+    }
+
+    /// Writes everything queued to the transport and flushes it.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.write_queued().map_err(Error::Io)
+    }
+
+    /// Runs the close handshake: sends a close frame, then reads (dropping data messages) until the peer's
+    /// close arrives and the transport is closed, or the close timeout passes.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.conn.close(code, reason)?;
+        self.flush()?;
+        loop {
+            match self.read_with(|_| ()) {
+                Ok(()) => {}
+                Err(Error::Closed) => return Ok(()),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Writes queued output until none is left.
+    fn write_queued(&mut self) -> io::Result<()> {
+        let mut wrote = false;
+        loop {
+            let out = self.conn.poll_transmit();
+            if out.is_empty() {
+                break;
+            }
+            match self.io.write(out) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.conn.advance_transmit(n);
+                    wrote = true;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        if wrote {
+            self.io.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Fires the connection's timer when due (returns true), otherwise arms the read timeout for it.
+    fn handle_timers(&mut self) -> Result<bool, Error> {
+        let wait = match self.conn.poll_timeout() {
+            None => None,
+            Some(deadline) => {
+                let now = self.clock.now();
+                if deadline <= now {
+                    self.conn.handle_timeout(now);
+                    return Ok(true);
+                }
+                Some(deadline.saturating_duration_since(now))
+            }
+        };
+        if wait != self.read_timeout {
+            if let Err(err) = self.io.set_read_timeout(wait) {
+                self.done = true;
+                return Err(err.into());
+            }
+            self.read_timeout = wait;
+        }
+        Ok(false)
+    }
+
+    /// Ends the connection: writes what is queued (such as the close frame after a protocol error) and ends
+    /// the sending direction, best effort and within the close timeout.
+    fn finish(&mut self) {
+        self.done = true;
+        let _ = self
+            .io
+            .set_write_timeout(Some(self.conn.config().close_timeout));
+        if self.write_queued().is_ok() {
+            let _ = self.io.shutdown_write();
+        }
+    }
+
+    /// The transport failed. Once the close handshake is done (a peer may reset the connection right
+    /// after its close frame, as browsers do), that is the end, not an error.
+    fn transport_failed(&mut self, err: io::Error) -> Error {
+        self.done = true;
+        if self.conn.state() == State::Closed {
+            Error::Closed
+        } else {
+            Error::Io(err)
+        }
+    }
+}
+
+/// A read that timed out (the timer's turn) or was interrupted.
+fn is_retry(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}

@@ -1,0 +1,149 @@
+//! The adapter's error: the cause kept, whether I/O, protocol, handshake or misuse.
+//!
+//! The same shape as the async adapters' `wslane::driver::Error`, defined here so this crate does not need
+//! the core's `driver` feature (and its futures traits).
+
+use std::fmt;
+use std::io;
+
+use wslane::handshake::{ClientError, ServerError, UrlError};
+use wslane::{CloseCode, SendError};
+
+/// Why an operation failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport failed (a handshake that ran out of time is [`io::ErrorKind::TimedOut`]).
+    Io(io::Error),
+    /// The connection failed: a protocol violation by the peer (with the close code that was sent), or a
+    /// keepalive or close timeout.
+    Protocol(wslane::Error),
+    /// Server side: the client's opening handshake was refused (the error has the HTTP status that was
+    /// answered).
+    Request(ServerError),
+    /// Server side: the application refused the request with this status.
+    Rejected {
+        /// The HTTP status answered.
+        status: u16,
+    },
+    /// Client side: the server's answer was refused, for example a status other than 101 (the error keeps
+    /// the status and the fields).
+    Response(Box<ClientError>),
+    /// Client side: the URL is not a valid `ws://` URL.
+    Url(UrlError),
+    /// A command could not be carried out: for example [`SendError::BufferFull`] from the event loop's
+    /// [`Context::send`](crate::Context::send).
+    Send(SendError),
+    /// The connection is closed (or, in the event loop, not open): nothing more can be sent or received.
+    Closed,
+    /// A [`Fragment`](wslane::Fragment) event cannot be returned as a whole message: use
+    /// [`WebSocket::read_with`](crate::WebSocket::read_with) with
+    /// [`ReceiveMode::Fragments`](wslane::ReceiveMode::Fragments).
+    FragmentsMode,
+}
+
+impl Error {
+    /// The close code that describes a connection failure, if this is one.
+    #[must_use]
+    pub fn close_code(&self) -> Option<CloseCode> {
+        match self {
+            Error::Protocol(err) => Some(err.close_code()),
+            Error::Io(_) => Some(CloseCode::ABNORMAL_CLOSURE),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of a failed handshake, if this is one.
+    #[must_use]
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Request(err) => Some(err.status()),
+            Error::Rejected { status } => Some(*status),
+            Error::Response(err) => match err.as_ref() {
+                ClientError::Status { code, .. } => Some(*code),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(err) => write!(f, "I/O error: {err}"),
+            Error::Protocol(err) => fmt::Display::fmt(err, f),
+            Error::Request(err) => write!(f, "refused the opening handshake: {err}"),
+            Error::Rejected { status } => write!(f, "refused the opening handshake with {status}"),
+            Error::Response(err) => write!(f, "the server's handshake response was refused: {err}"),
+            Error::Url(err) => write!(f, "invalid URL: {err}"),
+            Error::Send(err) => write!(f, "cannot send: {err}"),
+            Error::Closed => f.write_str("the connection is closed"),
+            Error::FragmentsMode => {
+                f.write_str("fragment events need read_with, not whole-message read")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(err) => Some(err),
+            Error::Protocol(err) => Some(err),
+            Error::Request(err) => Some(err),
+            Error::Response(err) => Some(err.as_ref()),
+            Error::Url(err) => Some(err),
+            Error::Send(err) => Some(err),
+            Error::Rejected { .. } | Error::Closed | Error::FragmentsMode => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(err: io::Error) -> Error {
+        Error::Io(err)
+    }
+}
+
+impl From<wslane::Error> for Error {
+    fn from(err: wslane::Error) -> Error {
+        Error::Protocol(err)
+    }
+}
+
+impl From<SendError> for Error {
+    fn from(err: SendError) -> Error {
+        match err {
+            SendError::Closed => Error::Closed,
+            err => Error::Send(err),
+        }
+    }
+}
+
+impl From<ServerError> for Error {
+    fn from(err: ServerError) -> Error {
+        Error::Request(err)
+    }
+}
+
+impl From<ClientError> for Error {
+    fn from(err: ClientError) -> Error {
+        Error::Response(Box::new(err))
+    }
+}
+
+impl From<UrlError> for Error {
+    fn from(err: UrlError) -> Error {
+        Error::Url(err)
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(err: Error) -> io::Error {
+        match err {
+            Error::Io(err) => err,
+            err => io::Error::other(err),
+        }
+    }
+}

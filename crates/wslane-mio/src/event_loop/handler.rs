@@ -1,0 +1,236 @@
+//! What the application supplies ([`Handler`]) and what it gets to act with ([`Context`]).
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use wslane::handshake::{Acceptance, Rejection, Request};
+use wslane::{CloseCode, CloseFrame, Connection, Event, Message, State};
+
+use super::peer::{Peer, Peers, Phase};
+use crate::Error;
+
+/// A connection served by the event loop. Ids are never reused within a [`Server`](super::Server).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId {
+    pub(super) serial: u64,
+    pub(super) index: usize,
+}
+
+impl fmt::Debug for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConnectionId({})", self.serial)
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.serial)
+    }
+}
+
+/// Why a connection ended, as [`Handler::on_close`] is told.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The peer's close frame arrived, first or in answer to ours ([`CloseCode::NO_STATUS_RECEIVED`] when it
+    /// had no body), or the transport ended without one ([`CloseCode::ABNORMAL_CLOSURE`]).
+    Closed(CloseFrame),
+    /// The connection failed: [`Error::Protocol`] for the peer's violation (a close frame with its code
+    /// was sent) or a keepalive or close timeout, [`Error::Io`] when the transport failed.
+    Failed(Error),
+}
+
+impl CloseReason {
+    /// The close code: the peer's, or the one that describes the failure.
+    #[must_use]
+    pub fn code(&self) -> CloseCode {
+        match self {
+            CloseReason::Closed(frame) => frame.code,
+            CloseReason::Failed(err) => err.close_code().unwrap_or(CloseCode::ABNORMAL_CLOSURE),
+        }
+    }
+}
+
+/// The application's side of the event loop. Every method has a default: accept every request, ignore
+/// every event. Callbacks run on the loop's thread, so they must not block.
+///
+/// A connection's life: [`on_request`](Self::on_request) (accept or refuse), then
+/// [`on_open`](Self::on_open), any number of [`on_event`](Self::on_event) (by default passed on to
+/// [`on_message`](Self::on_message) as owned messages), then exactly one [`on_close`](Self::on_close).
+/// A handshake that fails or is refused ends in [`on_handshake_error`](Self::on_handshake_error) instead.
+///
+/// Events for one connection are not delivered while its output buffer is at
+/// [`Config::max_output_buffer`](wslane::Config::max_output_buffer) (its socket is not read either, so
+/// TCP pushes back on the peer), so a handler answering on the same connection always finds room. A send
+/// to *another* connection whose buffer is full fails with
+/// [`Error::Send`]`(`[`SendError::BufferFull`](wslane::SendError::BufferFull)`)`: the handler decides
+/// whether to drop the message, keep it for later, or close the slow connection.
+pub trait Handler {
+    /// A valid upgrade request arrived: accept it (with a subprotocol and extra fields) or refuse it.
+    /// Default: accept.
+    fn on_request(
+        &mut self,
+        ctx: &mut Context<'_>,
+        id: ConnectionId,
+        request: &Request,
+    ) -> Result<Acceptance, Rejection> {
+        let _ = (ctx, id, request);
+        Ok(Acceptance::new())
+    }
+
+    /// The connection is open; the 101 response is queued and anything sent now follows it.
+    fn on_open(&mut self, ctx: &mut Context<'_>, id: ConnectionId) {
+        let _ = (ctx, id);
+    }
+
+    /// A message, ping, pong or (in [`ReceiveMode::Fragments`](wslane::ReceiveMode::Fragments)) fragment
+    /// arrived, borrowed from a buffer the loop reuses: no allocation. The peer's close is not an event
+    /// here but [`on_close`](Self::on_close).
+    ///
+    /// Default: copies whole messages into [`on_message`](Self::on_message) and drops fragments.
+    fn on_event(&mut self, ctx: &mut Context<'_>, id: ConnectionId, event: Event<'_>) {
+        if let Some(message) = Message::from_event(&event) {
+            self.on_message(ctx, id, message);
+        }
+    }
+
+    /// A whole message, ping or pong arrived (called by the default [`on_event`](Self::on_event)).
+    fn on_message(&mut self, ctx: &mut Context<'_>, id: ConnectionId, message: Message) {
+        let _ = (ctx, id, message);
+    }
+
+    /// The connection ended; nothing more can be sent on it. What is still queued (such as the reply to
+    /// the peer's close) is written before the socket is closed.
+    fn on_close(&mut self, ctx: &mut Context<'_>, id: ConnectionId, reason: CloseReason) {
+        let _ = (ctx, id, reason);
+    }
+
+    /// An opening handshake failed: refused by the core ([`Error::Request`], answered with its status) or
+    /// by [`on_request`](Self::on_request) ([`Error::Rejected`]), timed out, or the transport failed.
+    fn on_handshake_error(&mut self, peer: SocketAddr, error: Error) {
+        let _ = (peer, error);
+    }
+}
+
+/// What a [`Handler`] can do from a callback: send to and close any open connection. Commands only queue
+/// bytes; the loop writes them when the callback returns.
+pub struct Context<'a> {
+    pub(super) peers: &'a mut Peers,
+    /// The connection being served, taken out of `peers` meanwhile.
+    pub(super) current: &'a mut Peer,
+    /// Connections given commands, for the loop to write out.
+    pub(super) touched: &'a mut Vec<ConnectionId>,
+}
+
+impl fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("current", &self.current.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context<'_> {
+    /// Queues a message: text, binary, ping, pong, or a close (`None` sends [`CloseCode::NORMAL`]).
+    ///
+    /// Fails with [`Error::Closed`] when the connection is not open (still in its handshake, closing, or
+    /// gone), and with [`Error::Send`] for what the core refuses, notably
+    /// [`SendError::BufferFull`](wslane::SendError::BufferFull) when its output is at its limit.
+    pub fn send(&mut self, id: ConnectionId, message: Message) -> Result<(), Error> {
+        let conn = self.conn(id)?;
+        match message {
+            Message::Text(text) => conn.send_text(&text)?,
+            Message::Binary(data) => conn.send_binary(&data)?,
+            Message::Ping(data) => conn.ping(&data)?,
+            Message::Pong(data) => conn.pong(&data)?,
+            Message::Close(frame) => match frame {
+                Some(frame) => conn.close(frame.code, &frame.reason)?,
+                None => conn.close(CloseCode::NORMAL, "")?,
+            },
+        }
+        Ok(())
+    }
+
+    /// Queues a text message, as [`send`](Self::send), without an owned message.
+    pub fn send_text(&mut self, id: ConnectionId, text: &str) -> Result<(), Error> {
+        Ok(self.conn(id)?.send_text(text)?)
+    }
+
+    /// Queues a binary message, as [`send`](Self::send), without an owned message.
+    pub fn send_binary(&mut self, id: ConnectionId, data: &[u8]) -> Result<(), Error> {
+        Ok(self.conn(id)?.send_binary(data)?)
+    }
+
+    /// Queues a ping (at most 125 bytes).
+    pub fn ping(&mut self, id: ConnectionId, payload: &[u8]) -> Result<(), Error> {
+        Ok(self.conn(id)?.ping(payload)?)
+    }
+
+    /// Starts the close handshake. [`Handler::on_close`] follows when the peer answers (or the close
+    /// timeout passes).
+    pub fn close(&mut self, id: ConnectionId, code: CloseCode, reason: &str) -> Result<(), Error> {
+        Ok(self.conn(id)?.close(code, reason)?)
+    }
+
+    /// Whether `id` is open: [`Handler::on_open`] was called and [`Handler::on_close`] was not.
+    #[must_use]
+    pub fn is_open(&self, id: ConnectionId) -> bool {
+        self.peer(id).is_some_and(Peer::is_open)
+    }
+
+    /// The state of an open connection.
+    #[must_use]
+    pub fn state(&self, id: ConnectionId) -> Option<State> {
+        self.open_conn(id).map(Connection::state)
+    }
+
+    /// Bytes queued and not yet written on an open connection.
+    #[must_use]
+    pub fn buffered_output(&self, id: ConnectionId) -> Option<usize> {
+        self.open_conn(id).map(Connection::buffered_output)
+    }
+
+    /// The peer's address, from the handshake on until the socket is closed.
+    #[must_use]
+    pub fn peer_addr(&self, id: ConnectionId) -> Option<SocketAddr> {
+        self.peer(id).map(|peer| peer.addr)
+    }
+
+    /// The open connections, for broadcasting (collect them first: sending needs `&mut self`).
+    pub fn connections(&self) -> impl Iterator<Item = ConnectionId> + '_ {
+        std::iter::once(&*self.current)
+            .chain(self.peers.iter())
+            .filter(|peer| peer.is_open())
+            .map(|peer| peer.id)
+    }
+
+    fn peer(&self, id: ConnectionId) -> Option<&Peer> {
+        if self.current.id == id {
+            Some(self.current)
+        } else {
+            self.peers.get(id)
+        }
+    }
+
+    fn open_conn(&self, id: ConnectionId) -> Option<&Connection> {
+        match &self.peer(id)?.phase {
+            Phase::Open(open) if open.notified => Some(&open.conn),
+            _ => None,
+        }
+    }
+
+    /// The connection of an open `id`, noted for the loop to write out.
+    fn conn(&mut self, id: ConnectionId) -> Result<&mut Connection, Error> {
+        let peer = if self.current.id == id {
+            &mut *self.current
+        } else {
+            let peer = self.peers.get_mut(id).ok_or(Error::Closed)?;
+            self.touched.push(id);
+            peer
+        };
+        match &mut peer.phase {
+            Phase::Open(open) if open.notified => Ok(&mut open.conn),
+            _ => Err(Error::Closed),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! One socket served by the loop, its phase, and the slab that holds them.
+
+use std::net::SocketAddr;
+
+use mio::net::TcpStream;
+use wslane::handshake::ServerHandshake;
+use wslane::{Connection, Event, Instant, OpCode};
+
+use super::handler::ConnectionId;
+
+/// A socket from `accept` until it is closed.
+pub(super) struct Peer {
+    pub(super) id: ConnectionId,
+    pub(super) socket: TcpStream,
+    pub(super) addr: SocketAddr,
+    pub(super) phase: Phase,
+    /// WRITABLE is registered: output is pending.
+    pub(super) writable_interest: bool,
+    /// The last read did not end in `WouldBlock`: there may be more to read (edge-triggered readiness).
+    pub(super) read_ready: bool,
+    /// In the run queue (or deferred to the next round).
+    pub(super) queued: bool,
+    /// The loop round in which `reads` were counted.
+    pub(super) round: u64,
+    /// Reads this round, against the per-round budget that keeps one busy peer from starving the rest.
+    pub(super) reads: u32,
+    /// The deadline registered in the loop's timer set.
+    pub(super) timer: Option<Instant>,
+}
+
+pub(super) enum Phase {
+    /// Reading the request head.
+    Handshake {
+        handshake: ServerHandshake,
+        deadline: Instant,
+    },
+    /// Writing a refusal (an HTTP error response), still within the handshake's time.
+    Refusing {
+        out: Vec<u8>,
+        written: usize,
+        deadline: Instant,
+    },
+    /// Upgraded: the connection drives it.
+    Open(Box<Open>),
+    /// Our side is shut down; reading what the peer still sends until it closes or the linger passes, so
+    /// that closing the socket with unread input does not reset the connection under our last bytes.
+    Draining { deadline: Instant },
+}
+
+pub(super) struct Open {
+    pub(super) conn: Connection,
+    /// The 101 response, written before anything the connection queues.
+    pub(super) head: Vec<u8>,
+    pub(super) head_written: usize,
+    /// `on_open` was called and `on_close` was not.
+    pub(super) notified: bool,
+    /// Once the connection asks for the transport to close: how long the peer has to take the last bytes.
+    pub(super) closing_deadline: Option<Instant>,
+}
+
+impl Open {
+    pub(super) fn pending_output(&self) -> bool {
+        self.head_written < self.head.len() || self.conn.buffered_output() > 0
+    }
+
+    /// Room for one more message in the output.
+    pub(super) fn has_room(&self) -> bool {
+        !self.conn.is_output_full()
+    }
+}
+
+impl Peer {
+    pub(super) fn is_open(&self) -> bool {
+        matches!(&self.phase, Phase::Open(open) if open.notified)
+    }
+
+    pub(super) fn wants_write(&self) -> bool {
+        match &self.phase {
+            Phase::Refusing { out, written, .. } => *written < out.len(),
+            Phase::Open(open) => open.pending_output(),
+            Phase::Handshake { .. } | Phase::Draining { .. } => false,
+        }
+    }
+
+    /// When the loop must come back to this peer even if its socket stays quiet.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        match &self.phase {
+            Phase::Handshake { deadline, .. }
+            | Phase::Refusing { deadline, .. }
+            | Phase::Draining { deadline } => Some(*deadline),
+            Phase::Open(open) => match (open.conn.poll_timeout(), open.closing_deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
+}
+
+/// The peers, by index (the mio token is derived from it); a slot's serial tells ids apart across reuse.
+#[derive(Default)]
+pub(super) struct Peers {
+    slots: Vec<Option<Peer>>,
+    /// Indices of slots not in use (a slot whose peer is taken out to be served is in use).
+    free: Vec<usize>,
+    serial: u64,
+    len: usize,
+}
+
+impl Peers {
+    /// An id for a new peer, its slot held empty until [`put`](Self::put) or [`release`](Self::release).
+    pub(super) fn reserve(&mut self) -> ConnectionId {
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        self.serial += 1;
+        self.len += 1;
+        ConnectionId {
+            serial: self.serial,
+            index,
+        }
+    }
+
+    pub(super) fn put(&mut self, peer: Peer) {
+        let index = peer.id.index;
+        self.slots[index] = Some(peer);
+    }
+
+    /// Frees a reserved or taken slot.
+    pub(super) fn release(&mut self, index: usize) {
+        self.slots[index] = None;
+        self.free.push(index);
+        self.len -= 1;
+    }
+
+    /// Takes a peer out to serve it; put it back or release its slot after.
+    pub(super) fn take(&mut self, id: ConnectionId) -> Option<Peer> {
+        let slot = self.slots.get_mut(id.index)?;
+        if slot.as_ref().is_some_and(|peer| peer.id == id) {
+            slot.take()
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn get(&self, id: ConnectionId) -> Option<&Peer> {
+        self.slots
+            .get(id.index)?
+            .as_ref()
+            .filter(|peer| peer.id == id)
+    }
+
+    pub(super) fn get_mut(&mut self, id: ConnectionId) -> Option<&mut Peer> {
+        self.slots
+            .get_mut(id.index)?
+            .as_mut()
+            .filter(|peer| peer.id == id)
+    }
+
+    pub(super) fn at_mut(&mut self, index: usize) -> Option<&mut Peer> {
+        self.slots.get_mut(index)?.as_mut()
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Peer> {
+        self.slots.iter().flatten()
+    }
+
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Peer> {
+        self.slots.iter_mut().flatten()
+    }
+
+    /// Peers in any phase, including one taken out.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// An event's kind, its payload copied into the loop's reusable buffers so the connection can be reached
+/// again while the handler looks at it.
+#[derive(Clone, Copy)]
+pub(super) enum Copied {
+    Text,
+    Binary,
+    Ping,
+    Pong,
+    Fragment {
+        opcode: OpCode,
+        first: bool,
+        fin: bool,
+    },
+}
+
+impl Copied {
+    /// Copies `event` into `bytes` or `text`; `None` for a close, which is not copied.
+    pub(super) fn copy(
+        event: &Event<'_>,
+        bytes: &mut Vec<u8>,
+        text: &mut String,
+    ) -> Option<Copied> {
+        bytes.clear();
+        text.clear();
+        Some(match *event {
+            Event::Text(data) => {
+                text.push_str(data);
+                Copied::Text
+            }
+            Event::Binary(data) => {
+                bytes.extend_from_slice(data);
+                Copied::Binary
+            }
+            Event::Ping(data) => {
+                bytes.extend_from_slice(data);
+                Copied::Ping
+            }
+            Event::Pong(data) => {
+                bytes.extend_from_slice(data);
+                Copied::Pong
+            }
+            Event::Fragment(fragment) => {
+                bytes.extend_from_slice(fragment.data);
+                Copied::Fragment {
+                    opcode: fragment.opcode,
+                    first: fragment.first,
+                    fin: fragment.fin,
+                }
+            }
+            Event::Close { .. } => return None,
+        })
+    }
+
+    /// The event again, borrowing the copy.
+    pub(super) fn view<'a>(self, bytes: &'a [u8], text: &'a str) -> Event<'a> {
+        match self {
+            Copied::Text => Event::Text(text),
+            Copied::Binary => Event::Binary(bytes),
+            Copied::Ping => Event::Ping(bytes),
+            Copied::Pong => Event::Pong(bytes),
+            Copied::Fragment { opcode, first, fin } => Event::Fragment(wslane::Fragment {
+                opcode,
+                data: bytes,
+                first,
+                fin,
+            }),
+        }
+    }
+}
