@@ -44,6 +44,8 @@ pub mod deflate;
 pub mod driver;
 #[cfg(feature = "alloc")]
 pub mod extension;
+#[cfg(feature = "std")]
+pub mod gate;
 #[cfg(feature = "alloc")]
 pub mod handshake;
 #[cfg(feature = "alloc")]

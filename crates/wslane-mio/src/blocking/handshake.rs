@@ -13,7 +13,7 @@ use wslane::handshake::{
 use wslane::mask_keys::ChaChaKeys;
 use wslane::{Config, Connection};
 
-use super::gate::GATE;
+use wslane::gate::ConnectGate;
 use super::{is_retry, Transport, WebSocket};
 use crate::Error;
 
@@ -134,7 +134,7 @@ pub fn connect_with(
     for addr in (url.host(), url.port()).to_socket_addrs()? {
         // The timeout bounds this connection's own attempt, not its wait behind others at the gate (each
         // of which is bounded by its own timeout).
-        let _connecting = GATE.acquire(addr);
+        let _connecting = ConnectGate::global().acquire_blocking(addr);
         let tcp = match TcpStream::connect_timeout(&addr, limit) {
             Ok(tcp) => tcp,
             Err(err) => {

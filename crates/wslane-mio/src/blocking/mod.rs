@@ -1,6 +1,5 @@
 //! The blocking API: a [`WebSocket`] over any blocking [`Transport`], one connection per thread.
 
-mod gate;
 mod handshake;
 
 pub use handshake::{accept, accept_with, client_on, connect, connect_with};

@@ -13,8 +13,8 @@
 //!   Timer ◀── poll_timeout              handle_timeout ◀── Timer fires
 //! ```
 
+mod connect;
 mod error;
-mod gate;
 mod handshake;
 mod sink;
 mod socket;
@@ -22,8 +22,9 @@ mod split;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
+pub use crate::gate::{ConnectGate, GateGuard};
+pub use connect::connect_gated;
 pub use error::Error;
-pub use gate::{connect_gated, ConnectGate, GateGuard};
 pub use handshake::{accept, accept_with, client_handshake, read_request, upgrade};
 pub use socket::WebSocket;
 pub use split::{ReadHalf, WriteHalf};
