@@ -108,6 +108,7 @@ impl Wake for Unpark {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::boxed::Box;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
