@@ -1099,3 +1099,16 @@ proptest! {
         prop_assert_eq!(client_outcome(&split(&bytes, &cuts)), client_outcome(&[&bytes]));
     }
 }
+
+/// Bytes that cannot start an HTTP head (here the start of a TLS hello, sent to a plain port) are refused
+/// at once, not after the whole head limit has arrived.
+#[test]
+fn a_tls_hello_is_refused_at_once() {
+    let hello = [
+        0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+    ];
+    let mut server =
+        wslane::handshake::ServerHandshake::new(wslane::handshake::ServerConfig::default());
+    let err = server.handle_input(&hello).unwrap_err();
+    assert_eq!(err.status(), 400);
+}

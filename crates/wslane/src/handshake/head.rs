@@ -52,14 +52,22 @@ pub(crate) struct HeadReader {
     buf: Vec<u8>,
     /// Where the search for an empty line resumes.
     scanned: usize,
+    /// How much of the start of the head httparse has already checked (up to [`EARLY_CHECK`]).
+    checked: usize,
     limits: Limits,
 }
+
+/// httparse looks at the first this-many bytes as they arrive, so bytes that cannot start an HTTP head (a
+/// TLS hello sent to a plain port, say) are refused at once rather than at the head limit. (A prefix that
+/// httparse refuses stays refused however it continues, so how the input is split changes nothing.)
+const EARLY_CHECK: usize = 1024;
 
 impl HeadReader {
     pub(crate) fn new(limits: Limits) -> HeadReader {
         HeadReader {
             buf: Vec::new(),
             scanned: 0,
+            checked: 0,
             limits,
         }
     }
@@ -83,6 +91,12 @@ impl HeadReader {
         let (now, later) = input.split_at(room.min(input.len()));
         self.buf.extend_from_slice(now);
 
+        let early = self.buf.len().min(EARLY_CHECK);
+        if early > self.checked {
+            // A head that is wrong so far is an error already; a partial one is just partial.
+            parse(self.buf.get(..early).unwrap_or_default())?;
+            self.checked = early;
+        }
         while let Some((newline, end)) = find_empty_line(&self.buf, self.scanned) {
             self.scanned = newline + 1;
             if end > max {
