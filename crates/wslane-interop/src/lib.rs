@@ -635,3 +635,8 @@ pub fn check_browser_chat(url: &str) -> String {
         TIMEOUT * 3,
     )
 }
+
+/// The programs of `docs/adapters.md`, compiled as doc tests (they need servers to run).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/adapters.md")]
+pub struct AdaptersDoctests;
