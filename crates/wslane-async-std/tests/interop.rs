@@ -2,7 +2,7 @@
 //! `websockets` and Node `ws` clients against this adapter's echo server, and our client against their
 //! echo servers. A missing peer fails these tests; `scripts/test.sh` installs them.
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use wslane_async_std::{CloseCode, Message};
 use wslane_interop::Peer;
 
