@@ -104,6 +104,8 @@ impl Extension for DeflateCodec {
         if fin {
             if self.stream_ended || self.receive.no_context_takeover {
                 if let Some(inflater) = self.decompressor.as_mut() {
+                    // zlib-rs resets to a 15-bit window: data within the negotiated window still decodes,
+                    // and the memory is the same (it always holds a 32 KiB window).
                     inflater.reset(false);
                 }
             }
@@ -178,9 +180,13 @@ fn inflate_into(
     out: &mut Vec<u8>,
     limit: usize,
 ) -> Result<bool, ProtocolError> {
+    // Small messages get small steps, so a short message leaves no large buffer behind; the steps grow
+    // while the output keeps coming.
+    let mut step = input.len().saturating_mul(4).clamp(1 << 10, STEP);
     loop {
         // One byte past the limit is room enough to see that the limit is crossed.
-        let room = (limit.saturating_sub(out.len()).saturating_add(1)).min(STEP);
+        let room = (limit.saturating_sub(out.len()).saturating_add(1)).min(step);
+        step = step.saturating_mul(2).min(STEP);
         let start = out.len();
         grow_within(out, start + room, limit.saturating_add(1));
         out.resize(start + room, 0);
