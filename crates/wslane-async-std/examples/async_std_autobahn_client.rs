@@ -6,7 +6,9 @@
 //! ```
 
 use futures_util::StreamExt;
-use wslane_async_std::{ClientRequest, Config, Connector, Message, PerMessageDeflate, Url};
+use wslane_async_std::{
+    ClientRequest, Config, Connector, DeflateConfig, Message, PerMessageDeflate, Url,
+};
 
 const AGENT: &str = "wslane";
 
@@ -20,7 +22,9 @@ async fn open(
     config.max_message_size = 64 << 20;
     config.max_frame_size = 64 << 20;
     let request = ClientRequest::new(Url::parse(url)?)
-        .extension(std::sync::Arc::new(PerMessageDeflate::default()))
+        .extension(std::sync::Arc::new(PerMessageDeflate::new(
+            DeflateConfig::fastest(),
+        )))
         .map_err(std::io::Error::other)?;
     Ok(
         wslane_async_std::connect_with(request, config, Connector::Default)

@@ -7,7 +7,7 @@
 //! permessage-deflate is negotiated when the client offers it. Replies are queued with `feed` and go out together when the received input runs dry.
 
 use futures_util::StreamExt;
-use wslane_async_std::{Acceptance, Config, PerMessageDeflate, ServerConfig};
+use wslane_async_std::{Acceptance, Config, DeflateConfig, PerMessageDeflate, ServerConfig};
 
 #[async_std::main]
 async fn main() -> std::io::Result<()> {
@@ -16,11 +16,13 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = async_std::net::TcpListener::bind(&addr).await?;
     println!("echo server listening on ws://{}", listener.local_addr()?);
-    // Compression is offered by browsers and most clients; accept it.
+    // Compression is offered by browsers and most clients; accept it, at the fastest level.
     let mut server = ServerConfig::default();
     server
         .extensions
-        .push(std::sync::Arc::new(PerMessageDeflate::default()));
+        .push(std::sync::Arc::new(PerMessageDeflate::new(
+            DeflateConfig::fastest(),
+        )));
     let server = std::sync::Arc::new(server);
     loop {
         let (tcp, peer) = listener.accept().await?;

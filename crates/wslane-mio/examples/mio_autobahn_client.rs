@@ -7,7 +7,11 @@
 
 use std::net::TcpStream;
 
-use wslane_mio::{ClientRequest, Config, Error, Message, Url, WebSocket};
+use std::sync::Arc;
+
+use wslane_mio::{
+    ClientRequest, Config, DeflateConfig, Error, Message, PerMessageDeflate, Url, WebSocket,
+};
 
 const AGENT: &str = "wslane-mio";
 
@@ -15,7 +19,10 @@ fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
     let mut config = Config::default();
     config.max_message_size = 64 << 20;
     config.max_frame_size = 64 << 20;
-    let request = ClientRequest::new(Url::parse(url)?);
+    let deflate = PerMessageDeflate::new(DeflateConfig::fastest());
+    let request = ClientRequest::new(Url::parse(url)?)
+        .extension(Arc::new(deflate))
+        .map_err(std::io::Error::other)?;
     Ok(wslane_mio::connect_with(request, config)?.0)
 }
 

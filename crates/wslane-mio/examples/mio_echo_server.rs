@@ -9,7 +9,12 @@
 
 use std::net::SocketAddr;
 
-use wslane_mio::{Config, ConnectionId, Context, Event, Handler, Server, ServerConfig};
+use std::sync::Arc;
+
+use wslane_mio::{
+    Config, ConnectionId, Context, DeflateConfig, Event, Handler, PerMessageDeflate, Server,
+    ServerConfig,
+};
 
 struct Echo;
 
@@ -43,7 +48,11 @@ fn main() -> std::io::Result<()> {
     // Autobahn's largest cases send 16 MiB messages in frames up to that size.
     config.max_message_size = 64 << 20;
     config.max_frame_size = 64 << 20;
-    let mut server = Server::bind(addr, ServerConfig::default(), config)?;
+    // permessage-deflate when the client offers it, at the fastest level.
+    let mut handshake = ServerConfig::default();
+    let deflate = PerMessageDeflate::new(DeflateConfig::fastest());
+    handshake.extensions.push(Arc::new(deflate));
+    let mut server = Server::bind(addr, handshake, config)?;
     println!("echo server listening on ws://{}", server.local_addr()?);
     server.run(&mut Echo)
 }

@@ -52,6 +52,8 @@ pub use blocking::{accept, accept_with, client_on, connect, connect_with, Transp
 pub use error::Error;
 pub use event_loop::{CloseReason, ConnectionId, Context, Handler, Server, StopHandle};
 
+#[cfg(feature = "deflate")]
+pub use wslane::deflate::{DeflateConfig, PerMessageDeflate};
 pub use wslane::handshake::{
     Acceptance, ClientError, ClientRequest, ClientUpgrade, OriginPolicy, Rejection, Request,
     ServerConfig, ServerError, Url,

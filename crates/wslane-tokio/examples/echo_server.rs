@@ -8,7 +8,7 @@
 //! pipelines many messages gets many replies per write.
 
 use futures_util::StreamExt;
-use wslane_tokio::{Acceptance, Config, PerMessageDeflate, ServerConfig};
+use wslane_tokio::{Acceptance, Config, DeflateConfig, PerMessageDeflate, ServerConfig};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -17,11 +17,13 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("echo server listening on ws://{}", listener.local_addr()?);
-    // Compression is offered by browsers and most clients; accept it.
+    // Compression is offered by browsers and most clients; accept it, at the fastest level.
     let mut server = ServerConfig::default();
     server
         .extensions
-        .push(std::sync::Arc::new(PerMessageDeflate::default()));
+        .push(std::sync::Arc::new(PerMessageDeflate::new(
+            DeflateConfig::fastest(),
+        )));
     let server = std::sync::Arc::new(server);
     loop {
         let (tcp, peer) = listener.accept().await?;

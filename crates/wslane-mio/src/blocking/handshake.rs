@@ -13,9 +13,9 @@ use wslane::handshake::{
 use wslane::mask_keys::ChaChaKeys;
 use wslane::{Config, Connection};
 
-use wslane::gate::ConnectGate;
 use super::{is_retry, Transport, WebSocket};
 use crate::Error;
+use wslane::gate::ConnectGate;
 
 /// Bytes read per call while the head is incomplete; the head itself is bounded by the handshake limits.
 const HEAD_CHUNK: usize = 1024;
