@@ -40,6 +40,8 @@ pub mod config;
 pub mod connection;
 #[cfg(feature = "deflate")]
 pub mod deflate;
+#[cfg(feature = "std")]
+pub mod adapter_error;
 #[cfg(feature = "driver")]
 pub mod driver;
 #[cfg(feature = "alloc")]

@@ -14,7 +14,6 @@
 //! ```
 
 mod connect;
-mod error;
 mod handshake;
 mod sink;
 mod socket;
@@ -24,7 +23,7 @@ pub mod tls;
 
 pub use crate::gate::{ConnectGate, GateGuard};
 pub use connect::connect_gated;
-pub use error::Error;
+pub use crate::adapter_error::Error;
 pub use handshake::{accept, accept_with, client_handshake, read_request, upgrade};
 pub use socket::WebSocket;
 pub use split::{ReadHalf, WriteHalf};

@@ -1,4 +1,5 @@
-//! The driver's error: the cause kept, whether I/O, protocol, handshake or misuse.
+//! The adapters' error (feature `std`): the cause kept, whether I/O, protocol, handshake or misuse. Every
+//! adapter, async or blocking, reports failures with it, so moving between them changes no error handling.
 
 use std::boxed::Box;
 use std::fmt;
@@ -8,11 +9,11 @@ use crate::close::CloseCode;
 use crate::error::SendError;
 use crate::handshake::{ClientError, ServerError, UrlError};
 
-/// Why an operation on a [`WebSocket`](super::WebSocket) failed.
+/// Why an operation on an adapter's WebSocket failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The transport failed.
+    /// The transport failed (a handshake that ran out of time is [`io::ErrorKind::TimedOut`]).
     Io(io::Error),
     /// The connection failed: a protocol violation by the peer (with the close code that was sent), or a
     /// keepalive or close timeout.
@@ -30,12 +31,13 @@ pub enum Error {
     Response(Box<ClientError>),
     /// Client side: the URL is not a valid `ws://` or `wss://` URL.
     Url(UrlError),
-    /// A command could not be carried out (for example, sending after close).
+    /// A command could not be carried out: for example sending after close, or
+    /// [`SendError::BufferFull`] when sending to another connection of an event loop.
     Send(SendError),
     /// The connection is closed; nothing more can be sent or received.
     Closed,
-    /// A [`Fragment`](crate::connection::Fragment) event cannot be returned as a whole message: use
-    /// `recv_with` with [`ReceiveMode::Fragments`](crate::ReceiveMode::Fragments).
+    /// A [`Fragment`](crate::connection::Fragment) event cannot be returned as a whole message: receive
+    /// borrowed events (`recv_with`, `read_with`) in [`ReceiveMode::Fragments`](crate::ReceiveMode::Fragments).
     FragmentsMode,
 }
 
@@ -77,7 +79,7 @@ impl fmt::Display for Error {
             Error::Send(err) => write!(f, "cannot send: {err}"),
             Error::Closed => f.write_str("the connection is closed"),
             Error::FragmentsMode => {
-                f.write_str("fragment events need recv_with, not whole-message receive")
+                f.write_str("fragment events need a borrowed-event receive, not a whole-message one")
             }
         }
     }
