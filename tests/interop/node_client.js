@@ -46,8 +46,8 @@ async function main(url) {
   const take = (name, store, what) =>
     store.length > 0 ? Promise.resolve(store.shift()) : next(waiting[name], what);
 
-  // perMessageDeflate: false: these checks are about the base protocol; permessage-deflate interop is a
-  // later issue (the peers keep it off until then).
+  // perMessageDeflate: false: these checks are about the base protocol; compression is checked
+  // separately (py_deflate_client.py, browser_echo.js).
   const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: TIMEOUT_MS, maxPayload: 64 << 20 });
   ws.on('message', (data, isBinary) => deliver('message', messages, { data, isBinary }));
   ws.on('pong', (data) => deliver('pong', pongs, data));

@@ -38,8 +38,8 @@ async def echo(ws, name, sent, expected=None):
 
 
 async def main(url):
-    # compression=None: these checks are about the base protocol; permessage-deflate interop is a later
-    # issue (the peers keep it off until then). max_size=None: the client's own 1 MiB default would refuse
+    # compression=None: these checks are about the base protocol; compression has its own checks
+    # (py_deflate_client.py, py_deflate_server.py). max_size=None: the client's own 1 MiB default would refuse
     # the 1 MiB text echo.
     async with asyncio.timeout(TIMEOUT):
         ws = await connect(url, compression=None, max_size=None, open_timeout=TIMEOUT)

@@ -32,8 +32,8 @@ async def echo(ws):
 
 
 async def main(port):
-    # compression=None: these checks are about the base protocol; permessage-deflate interop is a later
-    # issue (the peers keep it off until then). max_size=None: large echoes are limited by the client under
+    # compression=None: these checks are about the base protocol; compression has its own checks
+    # (py_deflate_client.py, py_deflate_server.py). max_size=None: large echoes are limited by the client under
     # test, not here. Pings are answered automatically with the same payload, and a client's close is
     # answered with its own code and reason.
     async with serve(echo, "127.0.0.1", port, compression=None, max_size=None, ping_interval=None) as server:

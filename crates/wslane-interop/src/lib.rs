@@ -636,6 +636,55 @@ pub fn check_browser_chat(url: &str) -> String {
     )
 }
 
+/// Runs the Python `websockets` client with permessage-deflate on (its default) against the echo server at
+/// `url`: the extension must be negotiated, and text, random and zero-filled messages from 0 bytes to 1 MiB,
+/// and a fragmented compressed message, must come back intact. Returns the script's output.
+///
+/// # Panics
+/// On a failed check, a missing peer, or a run past twice [`TIMEOUT`].
+pub fn check_deflate_client_against(url: &str) -> String {
+    let mut command = python_command("py_deflate_client.py");
+    command.arg(url);
+    run_script(
+        &format!("python-websockets deflate client against {url}"),
+        command,
+        "py_deflate_client: all checks passed",
+        TIMEOUT * 2,
+    )
+}
+
+/// Starts the Python `websockets` echo server with permessage-deflate on; returns its guard and URL. It
+/// prints `negotiated <extensions>` for each connection.
+///
+/// # Panics
+/// When the peer is missing or does not start listening within [`TIMEOUT`].
+#[must_use]
+pub fn spawn_python_deflate_server() -> (Process, String) {
+    let mut server = Process::spawn(
+        "python-websockets deflate echo server",
+        python_command("py_deflate_server.py"),
+    );
+    let url = server.wait_for_url("ws");
+    (server, url)
+}
+
+/// Chromium's WebSocket client (which always offers permessage-deflate) against the echo server at `url`,
+/// from a blank page: the extension must be negotiated and text and random binary messages up to 1 MiB
+/// must come back intact. Returns the script's output.
+///
+/// # Panics
+/// On a failed check, a missing peer, or a run past three times [`TIMEOUT`].
+pub fn check_browser_echo(url: &str) -> String {
+    let mut command = node_command("browser_echo.js");
+    command.arg(url).env("WSLANE_INTEROP_CHROMIUM", chromium());
+    run_script(
+        &format!("Chromium echo page against {url}"),
+        command,
+        "browser_echo: all checks passed",
+        TIMEOUT * 3,
+    )
+}
+
 /// The programs of `docs/adapters.md`, compiled as doc tests (they need servers to run).
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/adapters.md")]

@@ -31,3 +31,10 @@ fn blocking_client_against_peer_servers() {
         wslane_interop::expect_peer_saw_close(&mut server, 4000, Some("interop done"));
     }
 }
+
+/// permessage-deflate with Python `websockets` (compression on, its default) as the client.
+#[test]
+fn python_deflate_client_against_echo_server() {
+    let (_server, url) = wslane_interop::spawn_echo_server("wslane-mio", "mio_echo_server");
+    wslane_interop::check_deflate_client_against(&url);
+}

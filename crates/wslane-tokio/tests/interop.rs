@@ -4,8 +4,8 @@
 //!
 //! The peers come from `scripts/setup-interop.sh`; the examples must be built as binaries first, which
 //! `cargo test` with the default targets does (`scripts/test.sh`). A missing peer fails these tests.
-//! The Python and Node peers keep permessage-deflate off: these checks are about the base protocol, and
-//! compressed interop is a later issue.
+//! The base checks keep permessage-deflate off; the `deflate` tests turn it on (Python `websockets` both
+//! ways, and Chromium).
 
 use std::time::Duration;
 
@@ -198,4 +198,70 @@ async fn server_closes(url: &str) {
         "server close: the stream ends"
     );
     assert_eq!(ws.connection().state(), State::Closed);
+}
+
+/// permessage-deflate with Python `websockets` (compression on, its default) as the client.
+#[test]
+fn python_deflate_client_against_echo_server() {
+    let (_server, url) = wslane_interop::spawn_echo_server(PACKAGE, "echo_server");
+    wslane_interop::check_deflate_client_against(&url);
+}
+
+/// permessage-deflate with Chromium as the client, messages up to 1 MiB.
+#[test]
+fn browser_deflate_echo() {
+    let (_server, url) = wslane_interop::spawn_echo_server(PACKAGE, "echo_server");
+    wslane_interop::check_browser_echo(&url);
+}
+
+/// permessage-deflate with our client against Python `websockets`' server (which limits both windows to 12
+/// bits when the client allows it): messages of many sizes, compressible and not.
+#[test]
+fn deflate_client_against_python_server() {
+    let (mut server, url) = wslane_interop::spawn_python_deflate_server();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(bounded(async {
+        let request = ClientRequest::new(Url::parse(&url).unwrap())
+            .extension(std::sync::Arc::new(
+                wslane_tokio::PerMessageDeflate::default(),
+            ))
+            .unwrap();
+        let (mut ws, response) =
+            wslane_tokio::connect_with(request, Config::default(), Connector::Default)
+                .await
+                .unwrap();
+        let negotiated = response
+            .headers
+            .get_str("sec-websocket-extensions")
+            .unwrap_or("");
+        assert!(
+            negotiated.starts_with("permessage-deflate"),
+            "{negotiated:?}"
+        );
+        let mut seed = 6455u32;
+        for size in [0usize, 1, 100, 1000, 65536, 300_000, 1 << 20] {
+            let text: String = "wslane déflate ✓ ".chars().cycle().take(size).collect();
+            let noise: Vec<u8> = (0..size)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    (seed >> 16) as u8
+                })
+                .collect();
+            for message in [Message::text(text.clone()), Message::binary(noise)] {
+                ws.send(message.clone()).await.unwrap();
+                assert_eq!(
+                    ws.next().await.transpose().unwrap(),
+                    Some(message),
+                    "{size} bytes"
+                );
+            }
+        }
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+    }));
+    server.wait_for_line("the server's negotiation line", TIMEOUT, |line| {
+        line.starts_with("negotiated permessage-deflate")
+    });
 }
