@@ -78,9 +78,9 @@ impl fmt::Display for Error {
             Error::Url(err) => write!(f, "invalid URL: {err}"),
             Error::Send(err) => write!(f, "cannot send: {err}"),
             Error::Closed => f.write_str("the connection is closed"),
-            Error::FragmentsMode => {
-                f.write_str("fragment events need a borrowed-event receive, not a whole-message one")
-            }
+            Error::FragmentsMode => f.write_str(
+                "fragment events need a borrowed-event receive, not a whole-message one",
+            ),
         }
     }
 }

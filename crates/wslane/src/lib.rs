@@ -34,14 +34,14 @@ pub mod mask_keys;
 pub mod time;
 pub mod utf8;
 
+#[cfg(feature = "std")]
+pub mod adapter_error;
 #[cfg(feature = "alloc")]
 pub mod config;
 #[cfg(feature = "alloc")]
 pub mod connection;
 #[cfg(feature = "deflate")]
 pub mod deflate;
-#[cfg(feature = "std")]
-pub mod adapter_error;
 #[cfg(feature = "driver")]
 pub mod driver;
 #[cfg(feature = "alloc")]

@@ -21,9 +21,9 @@ mod split;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
+pub use crate::adapter_error::Error;
 pub use crate::gate::{ConnectGate, GateGuard};
 pub use connect::connect_gated;
-pub use crate::adapter_error::Error;
 pub use handshake::{accept, accept_with, client_handshake, read_request, upgrade};
 pub use socket::WebSocket;
 pub use split::{ReadHalf, WriteHalf};
