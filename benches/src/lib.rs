@@ -1,0 +1,2 @@
+//! Shared pieces of the benchmarks: in-memory echo drivers for wslane and its peers, test payloads, and the
+//! loopback load tool's protocol helpers.
