@@ -4,11 +4,13 @@
 //! cargo run -p wslane-tokio --example echo_server -- 127.0.0.1:9001
 //! ```
 //!
-//! permessage-deflate is negotiated when the client offers it. Replies are queued with `feed` and go out together when the received input runs dry, so a client that
-//! pipelines many messages gets many replies per write.
+//! permessage-deflate is negotiated when the client offers it. Replies are queued from the borrowed
+//! payload and go out together when the received input runs dry, so a client that pipelines many messages
+//! gets many replies per write.
 
-use futures_util::StreamExt;
-use wslane_tokio::{Acceptance, Config, DeflateConfig, PerMessageDeflate, ServerConfig};
+use wslane_tokio::{
+    Acceptance, Config, DeflateConfig, Error, Event, PerMessageDeflate, ServerConfig,
+};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -41,17 +43,26 @@ async fn main() -> std::io::Result<()> {
                 Ok(ws) => ws,
                 Err(err) => return eprintln!("{peer}: handshake failed: {err}"),
             };
-            while let Some(message) = ws.next().await {
-                let result = match message {
-                    Ok(message) if message.is_data() => ws.feed(message).await,
-                    Ok(_) => Ok(()),
-                    Err(err) => Err(err),
-                };
-                if let Err(err) = result {
-                    eprintln!("{peer}: {err}");
-                    break;
-                }
+            if let Err(err) = echo(&mut ws).await {
+                eprintln!("{peer}: {err}");
             }
         });
     }
+}
+
+/// Echoes every data message until the connection ends. Each reply is queued straight from the received
+/// payload, borrowed (no owned message, no allocation), and the replies go out together when the received
+/// input runs dry, so a client that pipelines many messages gets many replies per write.
+async fn echo(ws: &mut wslane_tokio::WebSocketStream<tokio::net::TcpStream>) -> Result<(), Error> {
+    while let Some(result) = ws
+        .recv_with_reply(|event, sender| match event {
+            Event::Text(text) => sender.send_text(text),
+            Event::Binary(data) => sender.send_binary(data),
+            _ => Ok(()),
+        })
+        .await
+    {
+        result??;
+    }
+    Ok(())
 }

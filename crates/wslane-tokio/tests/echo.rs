@@ -7,7 +7,9 @@ mod support;
 use futures_util::{stream, SinkExt, StreamExt};
 use support::*;
 use tokio::io::{AsyncWriteExt, DuplexStream};
-use wslane_tokio::{ClientRequest, CloseCode, Config, Message, ServerConfig, Url, WebSocketStream};
+use wslane_tokio::{
+    ClientRequest, CloseCode, Config, Event, Message, ServerConfig, Url, WebSocketStream,
+};
 
 /// The messages every echo test sends: both kinds, empty ones, and one of 1 MiB.
 fn assorted() -> Vec<Message> {
@@ -184,6 +186,72 @@ async fn duplex_pipelined_messages_through_a_small_pipe() {
             assert!(matches!(message.unwrap(), Message::Close(Some(_))));
         }
         server.await.unwrap().unwrap();
+    })
+    .await;
+}
+
+/// An echo written with `recv_with_reply`, over a small pipe and with a small output limit: replies are
+/// queued from the borrowed payloads, the server stops reading while its output is full, and every reply
+/// comes back in order.
+#[tokio::test]
+async fn duplex_replies_from_borrowed_events_with_backpressure() {
+    const COUNT: usize = 500;
+    bounded(async {
+        let (client_io, server_io) = tokio::io::duplex(1024);
+        let request = ClientRequest::new(Url::parse("ws://localhost/echo").unwrap());
+        let mut server_config = Config::default();
+        server_config.max_output_buffer = 2048;
+        let accepting =
+            wslane_tokio::accept_with(server_io, ServerConfig::default(), server_config, |_| {
+                Ok(wslane_tokio::Acceptance::new())
+            });
+        let (client, server) = tokio::join!(
+            wslane_tokio::client_on(client_io, request, Config::default()),
+            accepting,
+        );
+        let (client, mut server) = (client.unwrap().0, server.unwrap());
+        let server = tokio::spawn(async move {
+            let mut replies = 0;
+            while let Some(result) = server
+                .recv_with_reply(|event, sender| match event {
+                    Event::Text(text) => sender.send_text(text),
+                    Event::Binary(data) => sender.send_binary(data),
+                    _ => Ok(()),
+                })
+                .await
+            {
+                result.unwrap().unwrap();
+                replies += 1;
+            }
+            replies
+        });
+        let (mut reader, mut writer) = client.split();
+        let writing = tokio::spawn(async move {
+            let mut batch = stream::iter((0..COUNT).map(|i| {
+                Ok(if i % 2 == 0 {
+                    Message::binary(vec![i as u8; i % 700])
+                } else {
+                    Message::text("é".repeat(i % 300))
+                })
+            }));
+            writer.send_all(&mut batch).await.unwrap();
+            writer
+        });
+        for i in 0..COUNT {
+            let expected = if i % 2 == 0 {
+                Message::binary(vec![i as u8; i % 700])
+            } else {
+                Message::text("é".repeat(i % 300))
+            };
+            assert_eq!(reader.next().await.unwrap().unwrap(), expected);
+        }
+        let mut writer = writing.await.unwrap();
+        writer.close(CloseCode::NORMAL, "").await.unwrap();
+        while let Some(message) = reader.next().await {
+            assert!(matches!(message.unwrap(), Message::Close(Some(_))));
+        }
+        // Every message, then the close event.
+        assert_eq!(server.await.unwrap(), COUNT + 1);
     })
     .await;
 }

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use wslane::{Config, Error, Instant, OpCode, ReceiveMode, Role, SendError, State};
+use wslane::{Config, Error, Event, Instant, OpCode, ReceiveMode, Role, SendError, State};
 
 const ROLES: [Role; 2] = [Role::Client, Role::Server];
 
@@ -145,6 +145,65 @@ fn messages_round_trip_through_a_pair() {
             Ev::Text("from the server".into())
         ]
     );
+}
+
+/// Replies queued through the sender beside a borrowed event: an echo of a fragmented text message (split
+/// inside a character, with a ping between its fragments), a binary message, and a close sent from the
+/// closure, which ends sending.
+#[test]
+fn replies_from_borrowed_events_through_the_sender() {
+    for role in ROLES {
+        let mut conn = connection(role, Config::default());
+        let text = "héllo wörld ✓".as_bytes();
+        conn.handle_input(&frame_to(role, TEXT, &text[..2]));
+        conn.handle_input(&frame_to(role, FIN | PING, b"p"));
+        conn.handle_input(&frame_to(role, CONT, &text[2..9]));
+        conn.handle_input(&frame_to(role, FIN | CONT, &text[9..]));
+        conn.handle_input(&frame_to(role, FIN | BINARY, &[7; 300]));
+        let mut seen = Vec::new();
+        while let Some(result) = conn
+            .poll_event_with(|event, sender| {
+                seen.push(Ev::of(&event));
+                match event {
+                    Event::Text(text) => sender.send_text(text),
+                    Event::Binary(data) => sender.send_binary(data),
+                    _ => Ok(()),
+                }
+            })
+            .unwrap()
+        {
+            result.unwrap();
+        }
+        assert_eq!(
+            seen,
+            [
+                Ev::Ping(b"p".to_vec()),
+                Ev::Text("héllo wörld ✓".into()),
+                Ev::Binary(vec![7; 300]),
+            ]
+        );
+        let sent = take_sent(&mut conn);
+        let kinds: Vec<(OpCode, Vec<u8>)> =
+            sent.into_iter().map(|f| (f.opcode, f.payload)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (OpCode::Pong, b"p".to_vec()),
+                (OpCode::Text, text.to_vec()),
+                (OpCode::Binary, vec![7; 300]),
+            ]
+        );
+        conn.handle_input(&frame_to(role, FIN | TEXT, b"bye"));
+        let closed = conn
+            .poll_event_with(|_, sender| {
+                sender.close(wslane::CloseCode::NORMAL, "done").unwrap();
+                (sender.state(), sender.send_text("late"))
+            })
+            .unwrap();
+        assert_eq!(closed, Some((State::CloseSent, Err(SendError::Closed))));
+        assert_eq!(conn.state(), State::CloseSent);
+        assert_eq!(take_sent(&mut conn)[0].close_code(), Some(1000));
+    }
 }
 
 /// Feeds `wire` in `chunk`-byte reads and returns, per read, the events it produced.

@@ -13,9 +13,6 @@ use wslane::{CloseCode, Connection, Event, Message, State};
 use crate::clock::Clock;
 use crate::Error;
 
-/// The smallest read handed to the transport.
-const READ_CHUNK: usize = 8 << 10;
-
 /// A blocking byte stream the [`WebSocket`] can drive: `Read + Write`, with read and write timeouts (the
 /// keepalive, close and handshake timers are read timeouts) and a way to end the sending direction.
 ///
@@ -171,7 +168,7 @@ impl<S: Transport> WebSocket<S> {
             if self.handle_timers()? {
                 continue;
             }
-            let buf = self.conn.read_buffer(READ_CHUNK);
+            let buf = self.conn.read_buffer(1);
             match self.io.read(buf) {
                 Ok(0) => self.conn.handle_eof(),
                 Ok(n) => self.conn.handle_read(n),

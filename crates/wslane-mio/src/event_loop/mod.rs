@@ -25,7 +25,7 @@ const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 /// Peer tokens are their slot index plus this.
 const FIRST_PEER: usize = 2;
-/// The smallest read into a connection's buffer.
+/// The scratch buffer that draining connections are read into.
 const READ_CHUNK: usize = 8 << 10;
 /// Reads per call while the request head is incomplete; the head is bounded by the handshake limits.
 const HEAD_CHUNK: usize = 4 << 10;
@@ -662,7 +662,7 @@ impl Core {
             if !open.has_room() || !peer.read_ready || peer.reads >= READ_BUDGET {
                 return Step::Wait;
             }
-            let buf = open.conn.read_buffer(READ_CHUNK);
+            let buf = open.conn.read_buffer(1);
             match peer.socket.read(buf) {
                 Ok(0) => {
                     peer.reads += 1;

@@ -6,15 +6,39 @@ use crate::frame::{apply_mask, FrameHeader};
 
 /// Received bytes not yet decoded live in `buf[start..end]`; `buf[end..]` is initialised spare room that
 /// a driver can read into directly.
-#[derive(Debug, Default)]
+///
+/// Reads are sized to the traffic: the first is small, so an idle connection costs little; each read that
+/// fills all the room offered doubles the next one, up to [`MAX_READ`]. A frame larger than the room grows
+/// the buffer to hold it whole; once such a buffer empties it is released, and reads start small again.
+#[derive(Debug)]
 pub(crate) struct RxBuffer {
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// The room the next read is offered, at least.
+    read_size: usize,
 }
 
-/// Below this, a buffer is kept when it empties; above it, it is released, so an idle connection is small.
-const KEEP_WHEN_IDLE: usize = 16 << 10;
+/// The room offered to a connection's first read, and again after a large buffer was released.
+const FIRST_READ: usize = 1 << 10;
+
+/// The most room reads grow to while they keep filling it.
+const MAX_READ: usize = 64 << 10;
+
+/// Up to this size, an emptied buffer is kept for the next read; larger ones (grown for a large frame)
+/// are released, so an idle connection is small.
+const KEEP_WHEN_IDLE: usize = MAX_READ;
+
+impl Default for RxBuffer {
+    fn default() -> RxBuffer {
+        RxBuffer {
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            read_size: FIRST_READ,
+        }
+    }
+}
 
 impl RxBuffer {
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
@@ -38,16 +62,20 @@ impl RxBuffer {
         self.start = (self.start + n).min(self.end);
     }
 
-    /// Spare room of at least `min` bytes after the data, moving the data to the front or growing the
-    /// allocation as needed.
+    /// Spare room of at least `min` bytes (and at least the current read size) after the data, moving the
+    /// data to the front or growing the allocation as needed.
     pub(crate) fn spare(&mut self, min: usize) -> &mut [u8] {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
             if self.buf.len() > KEEP_WHEN_IDLE.max(min) {
                 self.buf = Vec::new();
+                self.read_size = FIRST_READ;
             }
         }
+        // Reads are offered `read_size` bytes of buffer in all, the data waiting included, so leftover bytes
+        // of a frame do not grow the buffer; a frame larger than that grows it.
+        let min = min.max(self.read_size.saturating_sub(self.len())).max(1);
         if self.buf.len() - self.end < min {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.end, 0);
@@ -65,11 +93,15 @@ impl RxBuffer {
     /// Marks `n` bytes of the spare room as received.
     pub(crate) fn commit(&mut self, n: usize) {
         self.end = (self.end + n).min(self.buf.len());
+        if n > 0 && self.end == self.buf.len() {
+            // The read filled all the room: more is probably waiting.
+            self.read_size = (self.read_size * 2).min(MAX_READ);
+        }
     }
 
     pub(crate) fn extend(&mut self, data: &[u8]) {
         self.spare(data.len())[..data.len()].copy_from_slice(data);
-        self.commit(data.len());
+        self.end += data.len();
     }
 
     pub(crate) fn clear(&mut self) {
@@ -136,10 +168,30 @@ mod tests {
         rx.extend(&[b'w'; 40_000]);
         assert_eq!(rx.len(), 4 + 40_000);
         assert_eq!(&rx.data_mut()[..5], b"llo w");
+        rx.extend(&[b'x'; 100_000]);
         rx.consume(rx.len());
-        // An emptied large buffer is released on the next read.
-        assert!(rx.spare(16).len() >= 16);
-        assert!(rx.bytes().len() <= KEEP_WHEN_IDLE);
+        // An emptied large buffer is released on the next read, and reads start small again.
+        assert_eq!(rx.spare(16).len(), FIRST_READ);
+    }
+
+    #[test]
+    fn rx_reads_grow_while_they_fill_the_room_and_restart_small() {
+        let mut rx = RxBuffer::default();
+        let mut offered = Vec::new();
+        for _ in 0..10 {
+            let room = rx.spare(1).len();
+            offered.push(room);
+            rx.commit(room);
+            rx.consume(room);
+        }
+        assert_eq!(offered[0], FIRST_READ);
+        assert!(offered.windows(2).all(|w| w[1] >= w[0]), "{offered:?}");
+        assert_eq!(*offered.last().unwrap(), MAX_READ);
+        // A read that does not fill the room leaves the size alone, and the buffer is kept.
+        rx.spare(1);
+        rx.commit(10);
+        rx.consume(10);
+        assert_eq!(rx.spare(1).len(), MAX_READ);
     }
 
     #[test]

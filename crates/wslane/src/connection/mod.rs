@@ -11,7 +11,10 @@ use alloc::vec::Vec;
 
 pub use state::State;
 
-use self::buffer::{RxBuffer, TxBuffer};
+pub use send::Sender;
+
+use self::buffer::RxBuffer;
+use self::send::Outgoing;
 use self::state::Transition;
 use self::timer::{TimerAction, Timers};
 use crate::close::CloseCode;
@@ -98,21 +101,13 @@ pub struct Connection {
     state: State,
     decoder: Decoder,
     rx: RxBuffer,
-    tx: TxBuffer,
+    out: Outgoing,
     /// Reassembly of fragmented messages, and an extension's decoded output.
     message: Vec<u8>,
     /// Decoded bytes of the current message, for the size limit in fragment mode.
     decoded_len: usize,
     /// UTF-8 check of text decoded by an extension.
     decoded_utf8: Utf8Validator,
-    /// Scratch space for an extension's encoded output.
-    encoded: Vec<u8>,
-    /// The opcode of a fragmented message being sent.
-    sending: Option<OpCode>,
-    /// A pong held back while the output buffer is full; only the latest ping is answered then.
-    held_pong: Option<([u8; 125], u8)>,
-    keys: Option<Box<dyn MaskKeySource>>,
-    extension: Option<Box<dyn Extension>>,
     timers: Timers,
     eof: bool,
     close_expired: bool,
@@ -125,8 +120,8 @@ impl core::fmt::Debug for Connection {
             .field("role", &self.role)
             .field("state", &self.state)
             .field("buffered_input", &self.rx.len())
-            .field("buffered_output", &self.tx.len())
-            .field("extension", &self.extension.is_some())
+            .field("buffered_output", &self.out.tx.len())
+            .field("extension", &self.out.extension.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -162,15 +157,10 @@ impl Connection {
                 delivery,
             }),
             rx: RxBuffer::default(),
-            tx: TxBuffer::default(),
+            out: Outgoing::new(keys, config.fragment_size, config.max_output_buffer),
             message: Vec::new(),
             decoded_len: 0,
             decoded_utf8: Utf8Validator::new(),
-            encoded: Vec::new(),
-            sending: None,
-            held_pong: None,
-            keys,
-            extension: None,
             timers: Timers::new(config.keepalive, config.close_timeout),
             eof: false,
             close_expired: false,
@@ -182,7 +172,7 @@ impl Connection {
     #[must_use]
     pub fn with_extension(mut self, extension: Box<dyn Extension>) -> Connection {
         self.decoder.set_extension_rsv(extension.rsv_bits());
-        self.extension = Some(extension);
+        self.out.extension = Some(extension);
         self
     }
 
@@ -213,7 +203,8 @@ impl Connection {
     }
 
     /// Room for at least `min` received bytes, to read into directly; report how many with
-    /// [`handle_read`](Self::handle_read).
+    /// [`handle_read`](Self::handle_read). The room offered is sized to the traffic (small while reads
+    /// are small, growing while they fill it), so pass `1` unless you need more.
     pub fn read_buffer(&mut self, min: usize) -> &mut [u8] {
         self.rx.spare(min.max(1))
     }
@@ -239,7 +230,7 @@ impl Connection {
             .timers
             .handle(now, self.keepalive_applies(), self.closing());
         match action {
-            Some(TimerAction::SendPing) => self.write_control(OpCode::Ping, &[]),
+            Some(TimerAction::SendPing) => self.out.write_control(OpCode::Ping, &[]),
             Some(TimerAction::KeepaliveExpired) => self.fail(Error::KeepaliveTimeout),
             Some(TimerAction::CloseExpired) => {
                 self.close_expired = true;
@@ -264,20 +255,20 @@ impl Connection {
         // A held pong is owed only while the peer's close has not arrived (section 5.5.2), and goes out
         // once the output has room again.
         if self.state.can_receive() && !self.is_output_full() {
-            self.release_held_pong();
+            self.out.release_held_pong();
         }
-        self.tx.pending()
+        self.out.tx.pending()
     }
 
     /// `n` bytes from the start of [`poll_transmit`](Self::poll_transmit) were written.
     pub fn advance_transmit(&mut self, n: usize) {
-        self.tx.advance(n);
+        self.out.tx.advance(n);
     }
 
     /// Bytes queued for transmission.
     #[must_use]
     pub fn buffered_output(&self) -> usize {
-        self.tx.len()
+        self.out.tx.len()
     }
 
     /// Whether the output is at [`Config::max_output_buffer`], so sends fail with
@@ -285,7 +276,7 @@ impl Connection {
     /// buffer is never full: it always takes one message.
     #[must_use]
     pub fn is_output_full(&self) -> bool {
-        self.tx.len() > 0 && self.tx.len() >= self.config.max_output_buffer
+        self.out.is_full()
     }
 
     /// Whether the driver should transmit what is queued and then close the transport: after a failure;
@@ -322,11 +313,11 @@ impl Connection {
         if let Error::Protocol(err) = error {
             if self.state == State::Open {
                 let code = err.close_code().get().to_be_bytes();
-                self.write_control(OpCode::Close, &code);
+                self.out.write_control(OpCode::Close, &code);
             }
         }
         self.state = self.state.next(Transition::Failure);
-        self.held_pong = None;
+        self.out.drop_held_pong();
         self.rx.clear();
         self.error = Some(error);
     }

@@ -2,8 +2,9 @@
 
 use core::ops::Range;
 
+use super::buffer::RxBuffer;
 use super::state::Transition;
-use super::{Connection, Event, Fragment, State};
+use super::{Connection, Event, Fragment, Sender, State};
 use crate::close::CloseCode;
 use crate::config::ReceiveMode;
 use crate::decoder::{DataChunk, Decoded, Item};
@@ -31,6 +32,22 @@ enum Source {
     Assembled,
 }
 
+/// An event with its payload located, not yet borrowed, so the sending half can be borrowed beside it.
+enum Ready {
+    Data {
+        opcode: OpCode,
+        source: Source,
+        first: bool,
+        message_end: bool,
+    },
+    Ping(Range<usize>),
+    Pong(Range<usize>),
+    Close {
+        code: CloseCode,
+        reason: Range<usize>,
+    },
+}
+
 impl Connection {
     /// The next event, `Ok(None)` when more input is needed (or the connection is over).
     ///
@@ -39,6 +56,37 @@ impl Connection {
     /// [`handle_timeout`](Self::handle_timeout)) is returned the same way.
     #[allow(clippy::should_implement_trait)]
     pub fn poll_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+        let Some(ready) = self.next_ready()? else {
+            return Ok(None);
+        };
+        Ok(Some(view(
+            &self.rx,
+            &self.message,
+            self.config.receive_mode,
+            ready,
+        )))
+    }
+
+    /// As [`poll_event`](Self::poll_event), handing the event to `f` together with the connection's
+    /// [`Sender`], so a reply can be queued from the borrowed payload: an echo or a relay copies each
+    /// payload once, into the output, and allocates nothing.
+    pub fn poll_event_with<O>(
+        &mut self,
+        f: impl FnOnce(Event<'_>, &mut Sender<'_>) -> O,
+    ) -> Result<Option<O>, Error> {
+        let Some(ready) = self.next_ready()? else {
+            return Ok(None);
+        };
+        let event = view(&self.rx, &self.message, self.config.receive_mode, ready);
+        let mut sender = Sender {
+            out: &mut self.out,
+            state: &mut self.state,
+        };
+        Ok(Some(f(event, &mut sender)))
+    }
+
+    /// Decodes until an event is ready.
+    fn next_ready(&mut self) -> Result<Option<Ready>, Error> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
@@ -48,51 +96,50 @@ impl Connection {
             }
             let step = match self.decode_step() {
                 Ok(step) => step,
-                Err(err) => {
-                    self.fail(Error::Protocol(err));
-                    return Err(self.error.take().unwrap_or(Error::Protocol(err)));
-                }
+                Err(err) => return Err(self.failed(err)),
             };
-            match step {
+            return Ok(Some(match step {
                 Step::NeedMore if self.eof => {
                     // The transport ended without a close handshake.
                     self.state = self.state.next(Transition::Failure);
-                    return Ok(Some(Event::Close {
+                    Ready::Close {
                         code: CloseCode::ABNORMAL_CLOSURE,
-                        reason: "",
-                    }));
+                        reason: 0..0,
+                    }
                 }
                 Step::NeedMore => return Ok(None),
                 Step::Ping(range) => {
                     if self.config.auto_pong {
-                        let payload = &self.rx.bytes()[range.clone()];
-                        let mut copy = [0; 125];
-                        copy[..payload.len()].copy_from_slice(payload);
-                        self.answer_ping(&copy[..range.len()]);
+                        self.out.answer_ping(&self.rx.bytes()[range.clone()]);
                     }
-                    return Ok(Some(Event::Ping(&self.rx.bytes()[range])));
+                    Ready::Ping(range)
                 }
-                Step::Pong(range) => return Ok(Some(Event::Pong(&self.rx.bytes()[range]))),
-                Step::Close(body) => return Ok(Some(self.on_close(body))),
+                Step::Pong(range) => Ready::Pong(range),
+                Step::Close(body) => self.on_close(body),
                 Step::Data {
                     opcode,
                     rsv,
                     payload,
                     first,
                     message_end,
-                } => {
-                    let source = match self.on_data(opcode, rsv, payload, first, message_end) {
-                        Ok(Some(source)) => source,
-                        Ok(None) => continue,
-                        Err(err) => {
-                            self.fail(Error::Protocol(err));
-                            return Err(self.error.take().unwrap_or(Error::Protocol(err)));
-                        }
-                    };
-                    return Ok(Some(self.data_event(opcode, source, first, message_end)));
-                }
-            }
+                } => match self.on_data(opcode, rsv, payload, first, message_end) {
+                    Ok(Some(source)) => Ready::Data {
+                        opcode,
+                        source,
+                        first,
+                        message_end,
+                    },
+                    Ok(None) => continue,
+                    Err(err) => return Err(self.failed(err)),
+                },
+            }));
         }
+    }
+
+    /// Fails the connection for the peer's violation; returns the error to report.
+    fn failed(&mut self, err: ProtocolError) -> Error {
+        self.fail(Error::Protocol(err));
+        self.error.take().unwrap_or(Error::Protocol(err))
     }
 
     /// Runs the decoder once over the undecoded bytes.
@@ -135,21 +182,23 @@ impl Connection {
     }
 
     /// The peer's close: answer it with the same code (unless we already sent ours) and stop reading.
-    fn on_close(&mut self, body: Option<(CloseCode, Range<usize>)>) -> Event<'_> {
+    fn on_close(&mut self, body: Option<(CloseCode, Range<usize>)>) -> Ready {
         if self.state == State::Open {
             match &body {
-                Some((code, _)) => self.write_control(OpCode::Close, &code.get().to_be_bytes()),
-                None => self.write_control(OpCode::Close, &[]),
+                Some((code, _)) => self
+                    .out
+                    .write_control(OpCode::Close, &code.get().to_be_bytes()),
+                None => self.out.write_control(OpCode::Close, &[]),
             }
         }
         self.state = self.state.next(Transition::CloseReceived);
-        let (code, reason) = match body {
-            Some((code, range)) => (code, range),
-            None => (CloseCode::NO_STATUS_RECEIVED, 0..0),
-        };
-        // The decoder validated the reason as UTF-8.
-        let reason = core::str::from_utf8(&self.rx.bytes()[reason]).unwrap_or("");
-        Event::Close { code, reason }
+        match body {
+            Some((code, reason)) => Ready::Close { code, reason },
+            None => Ready::Close {
+                code: CloseCode::NO_STATUS_RECEIVED,
+                reason: 0..0,
+            },
+        }
     }
 
     /// Assembles or decodes a data chunk. Returns where the event's payload is, or `None` when the chunk
@@ -177,7 +226,7 @@ impl Connection {
             return Ok(message_end.then_some(Source::Assembled));
         }
         // Encoded by the extension: decode, enforcing the limit on the decoded size.
-        let Some(extension) = self.extension.as_mut() else {
+        let Some(extension) = self.out.extension.as_mut() else {
             return Err(ProtocolError::ReservedBits(rsv));
         };
         let limit = self.config.max_message_size;
@@ -209,30 +258,53 @@ impl Connection {
         }
         Ok((!whole || message_end).then_some(Source::Assembled))
     }
+}
 
-    fn data_event(
-        &self,
-        opcode: OpCode,
-        source: Source,
-        first: bool,
-        message_end: bool,
-    ) -> Event<'_> {
-        let data = match source {
-            Source::Received(range) => &self.rx.bytes()[range],
-            Source::Assembled => &self.message[..],
-        };
-        match self.config.receive_mode {
-            ReceiveMode::Fragments => Event::Fragment(Fragment {
-                opcode,
-                data,
-                first,
-                fin: message_end,
-            }),
-            ReceiveMode::Messages if opcode == OpCode::Text => {
-                // Validated by the decoder (or after decoding, above).
-                Event::Text(core::str::from_utf8(data).unwrap_or(""))
-            }
-            ReceiveMode::Messages => Event::Binary(data),
+/// The event `ready` describes, borrowing the payload from the receive buffer or the assembled message.
+fn view<'a>(rx: &'a RxBuffer, message: &'a [u8], mode: ReceiveMode, ready: Ready) -> Event<'a> {
+    let (opcode, source, first, message_end) = match ready {
+        Ready::Ping(range) => return Event::Ping(&rx.bytes()[range]),
+        Ready::Pong(range) => return Event::Pong(&rx.bytes()[range]),
+        Ready::Close { code, reason } => {
+            // The decoder validated the reason as UTF-8; it is at most 123 bytes.
+            let reason = core::str::from_utf8(&rx.bytes()[reason]).unwrap_or("");
+            return Event::Close { code, reason };
         }
+        Ready::Data {
+            opcode,
+            source,
+            first,
+            message_end,
+        } => (opcode, source, first, message_end),
+    };
+    let data = match source {
+        Source::Received(range) => &rx.bytes()[range],
+        Source::Assembled => message,
+    };
+    match mode {
+        ReceiveMode::Fragments => Event::Fragment(Fragment {
+            opcode,
+            data,
+            first,
+            fin: message_end,
+        }),
+        ReceiveMode::Messages if opcode == OpCode::Text => Event::Text(validated_text(data)),
+        ReceiveMode::Messages => Event::Binary(data),
     }
+}
+
+/// A text message's payload as `&str`, without validating it a second time.
+///
+/// Every text payload reaching an event was validated before: by the decoder as its bytes arrived (an
+/// uncompressed message: the decoder checks every frame of a text message with RSV bits clear, and the
+/// message's end), or by [`Connection::on_data`] after an extension decoded it. Validating again would
+/// read the whole message a second time; the echo benchmark (`benches/benches/echo.rs`, text cases) shows
+/// the cost.
+#[allow(unsafe_code)]
+fn validated_text(data: &[u8]) -> &str {
+    debug_assert!(core::str::from_utf8(data).is_ok(), "unvalidated text");
+    // SAFETY: `data` is the exact byte range validated as UTF-8 before the event was built (see above),
+    // and nothing writes to the receive buffer or the assembled message between that check and here:
+    // unmasking happens before validation, and both buffers are borrowed immutably from here on.
+    unsafe { core::str::from_utf8_unchecked(data) }
 }

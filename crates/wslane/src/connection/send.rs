@@ -1,20 +1,185 @@
 //! Commands: messages, control frames and the close, encoded into the transmit buffer.
+//!
+//! The sending half of a connection lives in [`Outgoing`], apart from the receive buffers, so that a
+//! [`Sender`] can queue a reply while an [`Event`](super::Event) still borrows the received payload: an echo
+//! or a relay copies each payload once, straight into the output.
 
-use super::state::Transition;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use super::buffer::TxBuffer;
+use super::state::{State, Transition};
 use super::Connection;
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::error::SendError;
+use crate::extension::Extension;
 use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
+use crate::mask_keys::MaskKeySource;
 
-impl Connection {
+/// What the sending half owns: the transmit buffer and everything that encodes into it.
+pub(crate) struct Outgoing {
+    pub(super) tx: TxBuffer,
+    /// Scratch space for an extension's encoded output.
+    encoded: Vec<u8>,
+    /// The opcode of a fragmented message being sent.
+    sending: Option<OpCode>,
+    /// A pong held back while the output buffer is full; only the latest ping is answered then.
+    held_pong: Option<([u8; MAX_CONTROL_PAYLOAD], u8)>,
+    keys: Option<Box<dyn MaskKeySource>>,
+    /// The negotiated extension. Receiving borrows it too, to decode, but never while a `Sender` exists.
+    pub(super) extension: Option<Box<dyn Extension>>,
+    fragment_size: Option<usize>,
+    max_output_buffer: usize,
+}
+
+impl Outgoing {
+    pub(super) fn new(
+        keys: Option<Box<dyn MaskKeySource>>,
+        fragment_size: Option<usize>,
+        max_output_buffer: usize,
+    ) -> Outgoing {
+        Outgoing {
+            tx: TxBuffer::default(),
+            encoded: Vec::new(),
+            sending: None,
+            held_pong: None,
+            keys,
+            extension: None,
+            fragment_size,
+            max_output_buffer,
+        }
+    }
+
+    /// Whether the output is at its limit. An empty buffer is never full: it always takes one message.
+    pub(super) fn is_full(&self) -> bool {
+        self.tx.len() > 0 && self.tx.len() >= self.max_output_buffer
+    }
+
+    /// Writes a control frame (payload already checked to fit).
+    pub(super) fn write_control(&mut self, opcode: OpCode, payload: &[u8]) {
+        let header = self.header(opcode, true, 0, payload.len() as u64);
+        self.tx.push_frame(&header, payload);
+    }
+
+    /// Answers a ping: at once while the output has room, otherwise by holding only the latest pong
+    /// (RFC 6455 section 5.5.3 allows answering just the most recent ping), so a peer that pings without
+    /// reading cannot grow the output without bound. The caller checks that a ping is still owed (RFC 6455
+    /// section 5.5.2: until the peer's close arrives, so also after ours).
+    pub(super) fn answer_ping(&mut self, payload: &[u8]) {
+        if !self.is_full() {
+            self.write_control(OpCode::Pong, payload);
+        } else {
+            let mut held = [0; MAX_CONTROL_PAYLOAD];
+            let len = payload.len().min(MAX_CONTROL_PAYLOAD);
+            held[..len].copy_from_slice(&payload[..len]);
+            self.held_pong = Some((held, len as u8));
+        }
+    }
+
+    /// Writes the held pong, if any.
+    pub(super) fn release_held_pong(&mut self) {
+        if let Some((payload, len)) = self.held_pong.take() {
+            self.write_control(OpCode::Pong, &payload[..usize::from(len)]);
+        }
+    }
+
+    /// Forgets the held pong: the connection failed and owes nothing more.
+    pub(super) fn drop_held_pong(&mut self) {
+        self.held_pong = None;
+    }
+
+    /// Writes a whole message as one or more frames of at most `fragment_size` payload bytes.
+    fn write_data(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
+        let size = self.fragment_size.unwrap_or(usize::MAX).max(1);
+        let mut chunks = payload.chunks(size);
+        let mut frame_opcode = opcode;
+        let mut frame_rsv = rsv;
+        let mut next = chunks.next();
+        loop {
+            let chunk = next.unwrap_or(&[]);
+            next = chunks.next();
+            let header = self.header(frame_opcode, next.is_none(), frame_rsv, chunk.len() as u64);
+            self.tx.push_frame(&header, chunk);
+            if next.is_none() {
+                return;
+            }
+            frame_opcode = OpCode::Continuation;
+            frame_rsv = 0;
+        }
+    }
+
+    /// Encodes a message through the extension, if any, and writes it.
+    fn write_message(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), SendError> {
+        let Some(extension) = self.extension.as_mut() else {
+            self.write_data(opcode, 0, data);
+            return Ok(());
+        };
+        let mut encoded = core::mem::take(&mut self.encoded);
+        encoded.clear();
+        let result = extension.encode(opcode, data, &mut encoded);
+        match result {
+            Ok(Some(rsv)) => self.write_data(opcode, rsv, &encoded),
+            Ok(None) => self.write_data(opcode, 0, data),
+            Err(_) => {}
+        }
+        self.encoded = encoded;
+        result.map(|_| ())
+    }
+
+    /// A frame header for this role: clients mask with a fresh key.
+    pub(super) fn header(&mut self, opcode: OpCode, fin: bool, rsv: u8, len: u64) -> FrameHeader {
+        FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask: self.keys.as_mut().map(|keys| keys.next_key()),
+            payload_len: len,
+        }
+    }
+}
+
+/// The sending half of a [`Connection`]: queues messages, control frames and the close.
+///
+/// [`Connection::sender`] gives one; [`Connection::poll_event_with`] gives one next to a received event, so
+/// a reply can be built from the event's borrowed payload:
+///
+/// ```
+/// use wslane::{Config, Connection, Event};
+///
+/// let mut server = Connection::server(Config::default());
+/// server.handle_input(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+/// let echoed = server.poll_event_with(|event, sender| match event {
+///     Event::Text(text) => sender.send_text(text),
+///     _ => Ok(()),
+/// });
+/// assert_eq!(echoed, Ok(Some(Ok(()))));
+/// assert_eq!(server.poll_transmit(), b"\x81\x05Hello");
+/// ```
+pub struct Sender<'a> {
+    pub(super) out: &'a mut Outgoing,
+    pub(super) state: &'a mut State,
+}
+
+impl core::fmt::Debug for Sender<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sender")
+            .field("state", &self.state)
+            .field("buffered_output", &self.out.tx.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sender<'_> {
     /// Queues a text message.
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
-        self.send_message(OpCode::Text, text.as_bytes())
+        self.check_data_send(OpCode::Text)?;
+        self.out.write_message(OpCode::Text, text.as_bytes())
     }
 
     /// Queues a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
-        self.send_message(OpCode::Binary, data)
+        self.check_data_send(OpCode::Binary)?;
+        self.out.write_message(OpCode::Binary, data)
     }
 
     /// Queues a message without passing it through the negotiated extension (for example, to send
@@ -24,7 +189,7 @@ impl Connection {
     /// the type system keep it).
     pub fn send_raw(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), SendError> {
         self.check_data_send(opcode)?;
-        self.write_data(opcode, 0, data);
+        self.out.write_data(opcode, 0, data);
         Ok(())
     }
 
@@ -43,15 +208,15 @@ impl Connection {
         if !matches!(opcode, OpCode::Text | OpCode::Binary) {
             return Err(SendError::NoMessageInProgress);
         }
-        let frame_opcode = match self.sending {
+        let frame_opcode = match self.out.sending {
             Some(current) if current != opcode => return Err(SendError::MessageInProgress),
             Some(_) => OpCode::Continuation,
             None => opcode,
         };
         self.check_room()?;
-        let header = self.header(frame_opcode, fin, 0, data.len() as u64);
-        self.tx.push_frame(&header, data);
-        self.sending = if fin { None } else { Some(opcode) };
+        let header = self.out.header(frame_opcode, fin, 0, data.len() as u64);
+        self.out.tx.push_frame(&header, data);
+        self.out.sending = if fin { None } else { Some(opcode) };
         Ok(())
     }
 
@@ -81,35 +246,37 @@ impl Connection {
         body[..2].copy_from_slice(&code.get().to_be_bytes());
         body[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
         // A pong held back for lack of room goes first: the close stays the last frame we send.
-        self.release_held_pong();
-        self.write_control(OpCode::Close, &body[..2 + reason.len()]);
-        self.state = self.state.next(Transition::CloseSent);
+        self.out.release_held_pong();
+        self.out
+            .write_control(OpCode::Close, &body[..2 + reason.len()]);
+        *self.state = self.state.next(Transition::CloseSent);
         Ok(())
     }
 
-    fn send_message(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), SendError> {
-        self.check_data_send(opcode)?;
-        let Some(extension) = self.extension.as_mut() else {
-            self.write_data(opcode, 0, data);
-            return Ok(());
-        };
-        let mut encoded = core::mem::take(&mut self.encoded);
-        encoded.clear();
-        let result = extension.encode(opcode, data, &mut encoded);
-        match result {
-            Ok(Some(rsv)) => self.write_data(opcode, rsv, &encoded),
-            Ok(None) => self.write_data(opcode, 0, data),
-            Err(_) => {}
-        }
-        self.encoded = encoded;
-        result.map(|_| ())
+    /// Where the connection is in its lifetime.
+    #[must_use]
+    pub fn state(&self) -> State {
+        *self.state
+    }
+
+    /// Bytes queued for transmission.
+    #[must_use]
+    pub fn buffered_output(&self) -> usize {
+        self.out.tx.len()
+    }
+
+    /// Whether the output is at [`Config::max_output_buffer`](crate::Config::max_output_buffer), so sends
+    /// fail with [`SendError::BufferFull`] until some of it is transmitted.
+    #[must_use]
+    pub fn is_output_full(&self) -> bool {
+        self.out.is_full()
     }
 
     fn check_data_send(&self, opcode: OpCode) -> Result<(), SendError> {
         if !self.state.can_send() {
             return Err(SendError::Closed);
         }
-        if self.sending.is_some() {
+        if self.out.sending.is_some() {
             return Err(SendError::MessageInProgress);
         }
         if !matches!(opcode, OpCode::Text | OpCode::Binary) {
@@ -119,7 +286,7 @@ impl Connection {
     }
 
     fn check_room(&self) -> Result<(), SendError> {
-        if self.is_output_full() {
+        if self.out.is_full() {
             Err(SendError::BufferFull)
         } else {
             Ok(())
@@ -134,70 +301,57 @@ impl Connection {
             return Err(SendError::ControlTooLong);
         }
         self.check_room()?;
-        self.write_control(opcode, payload);
+        self.out.write_control(opcode, payload);
         Ok(())
     }
+}
 
-    /// Writes a whole message as one or more frames of at most `fragment_size` payload bytes.
-    fn write_data(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
-        let size = self.config.fragment_size.unwrap_or(usize::MAX).max(1);
-        let mut chunks = payload.chunks(size);
-        let mut frame_opcode = opcode;
-        let mut frame_rsv = rsv;
-        let mut next = chunks.next();
-        loop {
-            let chunk = next.unwrap_or(&[]);
-            next = chunks.next();
-            let header = self.header(frame_opcode, next.is_none(), frame_rsv, chunk.len() as u64);
-            self.tx.push_frame(&header, chunk);
-            if next.is_none() {
-                return;
-            }
-            frame_opcode = OpCode::Continuation;
-            frame_rsv = 0;
+impl Connection {
+    /// The sending half, for the commands below (which are shorthands for it).
+    pub fn sender(&mut self) -> Sender<'_> {
+        Sender {
+            out: &mut self.out,
+            state: &mut self.state,
         }
     }
 
-    /// Writes a control frame (payload already checked to fit).
-    pub(super) fn write_control(&mut self, opcode: OpCode, payload: &[u8]) {
-        let header = self.header(opcode, true, 0, payload.len() as u64);
-        self.tx.push_frame(&header, payload);
+    /// Queues a text message. See [`Sender::send_text`].
+    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
+        self.sender().send_text(text)
     }
 
-    /// Answers a ping: at once while the output has room, otherwise by holding only the latest pong
-    /// (RFC 6455 section 5.5.3 allows answering just the most recent ping), so a peer that pings without
-    /// reading cannot grow the output without bound.
-    ///
-    /// RFC 6455 section 5.5.2: a ping is answered unless a close was received, so also after ours.
-    pub(super) fn answer_ping(&mut self, payload: &[u8]) {
-        if !self.state.can_receive() {
-            return;
-        }
-        if !self.is_output_full() {
-            self.write_control(OpCode::Pong, payload);
-        } else {
-            let mut held = [0; MAX_CONTROL_PAYLOAD];
-            let len = payload.len().min(MAX_CONTROL_PAYLOAD);
-            held[..len].copy_from_slice(&payload[..len]);
-            self.held_pong = Some((held, len as u8));
-        }
+    /// Queues a binary message. See [`Sender::send_binary`].
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.sender().send_binary(data)
     }
 
-    /// Writes the held pong, if any.
-    pub(super) fn release_held_pong(&mut self) {
-        if let Some((payload, len)) = self.held_pong.take() {
-            self.write_control(OpCode::Pong, &payload[..usize::from(len)]);
-        }
+    /// Queues a message without passing it through the extension. See [`Sender::send_raw`].
+    pub fn send_raw(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), SendError> {
+        self.sender().send_raw(opcode, data)
     }
 
-    /// A frame header for this role: clients mask with a fresh key.
-    pub(super) fn header(&mut self, opcode: OpCode, fin: bool, rsv: u8, len: u64) -> FrameHeader {
-        FrameHeader {
-            fin,
-            rsv,
-            opcode,
-            mask: self.keys.as_mut().map(|keys| keys.next_key()),
-            payload_len: len,
-        }
+    /// Queues one piece of a message sent in pieces. See [`Sender::send_fragment`].
+    pub fn send_fragment(
+        &mut self,
+        opcode: OpCode,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), SendError> {
+        self.sender().send_fragment(opcode, data, fin)
+    }
+
+    /// Queues a ping (payload at most 125 bytes).
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.sender().ping(payload)
+    }
+
+    /// Queues a pong (payload at most 125 bytes); unsolicited pongs serve as a one-way heartbeat.
+    pub fn pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.sender().pong(payload)
+    }
+
+    /// Starts the close handshake. See [`Sender::close`].
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        self.sender().close(code, reason)
     }
 }

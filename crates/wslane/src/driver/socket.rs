@@ -12,12 +12,9 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{Error, Timer};
 use crate::close::CloseCode;
-use crate::connection::{Connection, Event, State};
+use crate::connection::{Connection, Event, Sender, State};
 use crate::message::Message;
 use crate::time::Instant;
-
-/// The smallest read handed to the transport.
-const READ_CHUNK: usize = 4096;
 
 /// A WebSocket over an async transport `T`, with timers from `R`. Implements
 /// `Stream<Item = Result<Message, Error>>` and `Sink<Message>`, and has plain async methods
@@ -145,6 +142,44 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
         poll_fn(|cx| self.poll_event_with(cx, &mut f)).await
     }
 
+    /// Receives the next event and hands it, borrowed, to `f` together with the connection's [`Sender`],
+    /// so a reply can be queued straight from the received payload: no copy into an owned message, no
+    /// allocation. Waits first while the output buffer is full (backpressure, as [`feed`](Self::feed)
+    /// does), so a reply queued from `f` always finds room. Replies go out, with everything else queued,
+    /// when the received input runs dry.
+    ///
+    /// ```no_run
+    /// # async fn echo<T, R>(mut ws: wslane::driver::WebSocket<T, R>) -> Result<(), wslane::driver::Error>
+    /// # where T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin, R: wslane::driver::Timer {
+    /// use wslane::Event;
+    ///
+    /// while let Some(result) = ws
+    ///     .recv_with_reply(|event, sender| match event {
+    ///         Event::Text(text) => sender.send_text(text),
+    ///         Event::Binary(data) => sender.send_binary(data),
+    ///         _ => Ok(()),
+    ///     })
+    ///     .await
+    /// {
+    ///     result??;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn recv_with_reply<F, O>(&mut self, mut f: F) -> Option<Result<O, Error>>
+    where
+        F: FnMut(Event<'_>, &mut Sender<'_>) -> O,
+    {
+        poll_fn(|cx| {
+            if self.phase == Phase::Open {
+                if let Err(err) = core::task::ready!(self.poll_room(cx)) {
+                    return self.transport_failed(err);
+                }
+            }
+            self.poll_next_event(cx, &mut f)
+        })
+        .await
+    }
+
     /// Polls for the next whole message.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         self.poll_event_with(cx, &mut |event| Message::from_event(&event))
@@ -160,14 +195,34 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     where
         F: FnMut(Event<'_>) -> O,
     {
+        self.poll_next_event(cx, &mut |event, _: &mut Sender<'_>| f(event))
+    }
+
+    /// Writes queued output while the output buffer is full.
+    fn poll_room(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while self.conn.is_output_full() {
+            core::task::ready!(self.poll_write_queued(cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The receive loop: hands the next event and the sender to `f`.
+    fn poll_next_event<F, O>(
+        &mut self,
+        cx: &mut Context<'_>,
+        f: &mut F,
+    ) -> Poll<Option<Result<O, Error>>>
+    where
+        F: FnMut(Event<'_>, &mut Sender<'_>) -> O,
+    {
         loop {
             match self.phase {
                 Phase::Open => {}
                 Phase::Ending(deadline) => return self.poll_ending(cx, deadline).map(|()| None),
                 Phase::Done => return Poll::Ready(None),
             }
-            match self.conn.poll_event() {
-                Ok(Some(event)) => return Poll::Ready(Some(Ok(f(event)))),
+            match self.conn.poll_event_with(&mut *f) {
+                Ok(Some(output)) => return Poll::Ready(Some(Ok(output))),
                 Ok(None) => {}
                 Err(err) => {
                     // The close frame is queued: report the error now; the next polls deliver the close
@@ -189,7 +244,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
             if self.poll_timers(cx).is_ready() {
                 continue;
             }
-            let buf = self.conn.read_buffer(READ_CHUNK);
+            let buf = self.conn.read_buffer(1);
             match Pin::new(&mut self.io).poll_read(cx, buf) {
                 Poll::Ready(Ok(0)) => self.conn.handle_eof(),
                 Poll::Ready(Ok(n)) => self.conn.handle_read(n),
@@ -355,10 +410,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
 
     /// Waits while the output buffer is at its limit, writing it out.
     pub(super) fn poll_ready_to_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        while self.conn.is_output_full() {
-            if let Err(err) = core::task::ready!(self.poll_write_queued(cx)) {
-                return Poll::Ready(Err(err.into()));
-            }
+        if let Err(err) = core::task::ready!(self.poll_room(cx)) {
+            return Poll::Ready(Err(err.into()));
         }
         if !self.conn.state().can_send() {
             return Poll::Ready(Err(Error::Closed));
