@@ -3,8 +3,9 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use wslane::connection::Sender;
 use wslane::handshake::{Acceptance, Rejection, Request};
-use wslane::{CloseCode, CloseFrame, Connection, Event, Message, State};
+use wslane::{CloseCode, CloseFrame, Event, Message, State};
 
 use super::peer::{Peer, Peers, Phase};
 use crate::Error;
@@ -84,8 +85,9 @@ pub trait Handler {
     }
 
     /// A message, ping, pong or (in [`ReceiveMode::Fragments`](wslane::ReceiveMode::Fragments)) fragment
-    /// arrived, borrowed from a buffer the loop reuses: no allocation. The peer's close is not an event
-    /// here but [`on_close`](Self::on_close).
+    /// arrived, borrowed from the connection's receive buffer: no copy, no allocation. Replies to `id` sent
+    /// through `ctx` are queued straight from it. The peer's close is not an event here but
+    /// [`on_close`](Self::on_close).
     ///
     /// Default: copies whole messages into [`on_message`](Self::on_message) and drops fragments.
     fn on_event(&mut self, ctx: &mut Context<'_>, id: ConnectionId, event: Event<'_>) {
@@ -117,15 +119,36 @@ pub trait Handler {
 pub struct Context<'a> {
     pub(super) peers: &'a mut Peers,
     /// The connection being served, taken out of `peers` meanwhile.
-    pub(super) current: &'a mut Peer,
+    pub(super) current: Current<'a>,
     /// Connections given commands, for the loop to write out.
     pub(super) touched: &'a mut Vec<ConnectionId>,
+}
+
+/// The connection being served.
+pub(super) enum Current<'a> {
+    /// Outside an event: the whole peer.
+    Peer(&'a mut Peer),
+    /// During an event, which borrows the connection's receive buffer: its id, address and sending half.
+    Replying {
+        id: ConnectionId,
+        addr: SocketAddr,
+        sender: Sender<'a>,
+    },
+}
+
+impl Current<'_> {
+    fn id(&self) -> ConnectionId {
+        match self {
+            Current::Peer(peer) => peer.id,
+            Current::Replying { id, .. } => *id,
+        }
+    }
 }
 
 impl fmt::Debug for Context<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Context")
-            .field("current", &self.current.id)
+            .field("current", &self.current.id())
             .finish_non_exhaustive()
     }
 }
@@ -137,7 +160,7 @@ impl Context<'_> {
     /// gone), and with [`Error::Send`] for what the core refuses, notably
     /// [`SendError::BufferFull`](wslane::SendError::BufferFull) when its output is at its limit.
     pub fn send(&mut self, id: ConnectionId, message: Message) -> Result<(), Error> {
-        let conn = self.conn(id)?;
+        let mut conn = self.conn(id)?;
         match message {
             Message::Text(text) => conn.send_text(&text)?,
             Message::Binary(data) => conn.send_binary(&data)?,
@@ -175,61 +198,96 @@ impl Context<'_> {
     /// Whether `id` is open: [`Handler::on_open`] was called and [`Handler::on_close`] was not.
     #[must_use]
     pub fn is_open(&self, id: ConnectionId) -> bool {
-        self.peer(id).is_some_and(Peer::is_open)
+        match &self.current {
+            // Events are delivered only to open connections.
+            Current::Replying { id: current, .. } if *current == id => true,
+            _ => self.peer(id).is_some_and(Peer::is_open),
+        }
     }
 
     /// The state of an open connection.
     #[must_use]
     pub fn state(&self, id: ConnectionId) -> Option<State> {
-        self.open_conn(id).map(Connection::state)
+        match &self.current {
+            Current::Replying {
+                id: current,
+                sender,
+                ..
+            } if *current == id => Some(sender.state()),
+            _ => self.open_conn(id).map(wslane::Connection::state),
+        }
     }
 
     /// Bytes queued and not yet written on an open connection.
     #[must_use]
     pub fn buffered_output(&self, id: ConnectionId) -> Option<usize> {
-        self.open_conn(id).map(Connection::buffered_output)
+        match &self.current {
+            Current::Replying {
+                id: current,
+                sender,
+                ..
+            } if *current == id => Some(sender.buffered_output()),
+            _ => self.open_conn(id).map(wslane::Connection::buffered_output),
+        }
     }
 
     /// The peer's address, from the handshake on until the socket is closed.
     #[must_use]
     pub fn peer_addr(&self, id: ConnectionId) -> Option<SocketAddr> {
-        self.peer(id).map(|peer| peer.addr)
+        match &self.current {
+            Current::Replying {
+                id: current, addr, ..
+            } if *current == id => Some(*addr),
+            _ => self.peer(id).map(|peer| peer.addr),
+        }
     }
 
     /// The open connections, for broadcasting (collect them first: sending needs `&mut self`).
     pub fn connections(&self) -> impl Iterator<Item = ConnectionId> + '_ {
-        std::iter::once(&*self.current)
-            .chain(self.peers.iter())
-            .filter(|peer| peer.is_open())
-            .map(|peer| peer.id)
+        let current = match &self.current {
+            Current::Peer(peer) => peer.is_open().then_some(peer.id),
+            Current::Replying { id, .. } => Some(*id),
+        };
+        current.into_iter().chain(
+            self.peers
+                .iter()
+                .filter(|peer| peer.is_open())
+                .map(|peer| peer.id),
+        )
     }
 
+    /// Any connection's peer but the one replying to an event.
     fn peer(&self, id: ConnectionId) -> Option<&Peer> {
-        if self.current.id == id {
-            Some(self.current)
-        } else {
-            self.peers.get(id)
+        match &self.current {
+            Current::Peer(peer) if peer.id == id => Some(peer),
+            _ => self.peers.get(id),
         }
     }
 
-    fn open_conn(&self, id: ConnectionId) -> Option<&Connection> {
+    fn open_conn(&self, id: ConnectionId) -> Option<&wslane::Connection> {
         match &self.peer(id)?.phase {
             Phase::Open(open) if open.notified => Some(&open.conn),
             _ => None,
         }
     }
 
-    /// The connection of an open `id`, noted for the loop to write out.
-    fn conn(&mut self, id: ConnectionId) -> Result<&mut Connection, Error> {
-        let peer = if self.current.id == id {
-            &mut *self.current
-        } else {
-            let peer = self.peers.get_mut(id).ok_or(Error::Closed)?;
-            self.touched.push(id);
-            peer
+    /// The sending half of an open `id`'s connection, noted for the loop to write out.
+    fn conn(&mut self, id: ConnectionId) -> Result<Sender<'_>, Error> {
+        let peer = match &mut self.current {
+            Current::Replying {
+                id: current,
+                sender,
+                ..
+            } if *current == id => return Ok(sender.reborrow()),
+            Current::Peer(peer) if peer.id == id => &mut **peer,
+            _ => {
+                let peer = self.peers.get_mut(id).ok_or(Error::Closed)?;
+                self.touched.push(id);
+                peer
+            }
         };
         match &mut peer.phase {
-            Phase::Open(open) if open.notified => Ok(&mut open.conn),
+            Phase::Open(open) if open.notified => Ok(open.conn.sender()),
             _ => Err(Error::Closed),
         }
     }

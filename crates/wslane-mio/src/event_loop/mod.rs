@@ -3,6 +3,7 @@
 mod handler;
 mod peer;
 
+use handler::Current;
 pub use handler::{CloseReason, ConnectionId, Context, Handler};
 
 use std::collections::{BTreeSet, VecDeque};
@@ -17,7 +18,7 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use wslane::handshake::{Request, ServerConfig, ServerHandshake};
 use wslane::{CloseCode, CloseFrame, Config, Connection, Event, Instant};
 
-use self::peer::{Copied, Open, Peer, Peers, Phase};
+use self::peer::{Open, Peer, Peers, Phase};
 use crate::clock::Clock;
 use crate::Error;
 
@@ -33,8 +34,6 @@ const HEAD_CHUNK: usize = 4 << 10;
 const READ_BUDGET: u32 = 16;
 /// How long to wait before accepting again after `accept` failed (out of descriptors, for example).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-/// The event copy buffers are released after a message larger than this.
-const KEEP_SCRATCH: usize = 1 << 20;
 /// See [`Server::set_linger`].
 const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 
@@ -125,9 +124,6 @@ struct Core {
     touched: Vec<ConnectionId>,
     /// Reads of request heads and of discarded input.
     scratch: Box<[u8]>,
-    /// The copy of the event a handler is looking at.
-    payload: Vec<u8>,
-    text: String,
     clock: Clock,
     server_config: Arc<ServerConfig>,
     config: Config,
@@ -191,8 +187,6 @@ impl Server {
                 deferred: Vec::new(),
                 touched: Vec::new(),
                 scratch: vec![0; READ_CHUNK].into_boxed_slice(),
-                payload: Vec::new(),
-                text: String::new(),
                 clock: Clock::new(),
                 server_config,
                 config,
@@ -508,7 +502,7 @@ impl Core {
         let id = peer.id;
         let mut ctx = Context {
             peers: &mut self.peers,
-            current: peer,
+            current: Current::Peer(peer),
             touched: &mut self.touched,
         };
         handler.on_close(&mut ctx, id, reason);
@@ -586,7 +580,7 @@ impl Core {
         let id = peer.id;
         let mut ctx = Context {
             peers: &mut self.peers,
-            current: peer,
+            current: Current::Peer(peer),
             touched: &mut self.touched,
         };
         let (out, error) = match handler.on_request(&mut ctx, id, &request) {
@@ -597,13 +591,15 @@ impl Core {
                         conn = conn.with_extension(extension);
                     }
                     conn.handle_input(&upgrade.trailing);
-                    ctx.current.phase = Phase::Open(Box::new(Open {
-                        conn,
-                        head: upgrade.response,
-                        head_written: 0,
-                        notified: true,
-                        closing_deadline: None,
-                    }));
+                    if let Current::Peer(peer) = &mut ctx.current {
+                        peer.phase = Phase::Open(Box::new(Open {
+                            conn,
+                            head: upgrade.response,
+                            head_written: 0,
+                            notified: true,
+                            closing_deadline: None,
+                        }));
+                    }
                     handler.on_open(&mut ctx, id);
                     return Step::Again;
                 }
@@ -686,9 +682,11 @@ impl Core {
     }
 
     /// Hands the connection's events to the handler while its output has room (and its failure or close
-    /// in any case).
+    /// in any case). Each event is borrowed from the connection's receive buffer, and the handler's replies
+    /// on the same connection go through its sending half: no copy.
     fn deliver<H: Handler>(&mut self, peer: &mut Peer, handler: &mut H) {
         let id = peer.id;
+        let addr = peer.addr;
         loop {
             let Phase::Open(open) = &mut peer.phase else {
                 return;
@@ -696,32 +694,31 @@ impl Core {
             if !open.notified || !(open.has_room() || open.conn.should_close_transport()) {
                 return;
             }
-            let reason = match open.conn.poll_event() {
-                Ok(None) => return,
-                Ok(Some(Event::Close { code, reason })) => CloseReason::Closed(CloseFrame {
-                    code,
-                    reason: reason.into(),
-                }),
-                Ok(Some(event)) => {
-                    let Some(copied) = Copied::copy(&event, &mut self.payload, &mut self.text)
-                    else {
-                        return;
-                    };
-                    let event = copied.view(&self.payload, &self.text);
-                    let mut ctx = Context {
-                        peers: &mut self.peers,
-                        current: peer,
-                        touched: &mut self.touched,
-                    };
-                    handler.on_event(&mut ctx, id, event);
-                    if self.payload.capacity() > KEEP_SCRATCH {
-                        self.payload = Vec::new();
-                    }
-                    if self.text.capacity() > KEEP_SCRATCH {
-                        self.text = String::new();
-                    }
-                    continue;
+            let peers = &mut self.peers;
+            let touched = &mut self.touched;
+            let delivered = open.conn.poll_event_with(|event, sender| {
+                if let Event::Close { code, reason } = event {
+                    return Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    });
                 }
+                let mut ctx = Context {
+                    peers,
+                    current: Current::Replying {
+                        id,
+                        addr,
+                        sender: sender.reborrow(),
+                    },
+                    touched,
+                };
+                handler.on_event(&mut ctx, id, event);
+                None
+            });
+            let reason = match delivered {
+                Ok(None) => return,
+                Ok(Some(None)) => continue,
+                Ok(Some(Some(frame))) => CloseReason::Closed(frame),
                 Err(err) => CloseReason::Failed(Error::Protocol(err)),
             };
             self.notify_close(peer, handler, reason);

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use mio::net::TcpStream;
 use wslane::handshake::ServerHandshake;
-use wslane::{Connection, Event, Instant, OpCode};
+use wslane::{Connection, Instant};
 
 use super::handler::ConnectionId;
 
@@ -172,75 +172,5 @@ impl Peers {
     /// Peers in any phase, including one taken out.
     pub(super) fn len(&self) -> usize {
         self.len
-    }
-}
-
-/// An event's kind, its payload copied into the loop's reusable buffers so the connection can be reached
-/// again while the handler looks at it.
-#[derive(Clone, Copy)]
-pub(super) enum Copied {
-    Text,
-    Binary,
-    Ping,
-    Pong,
-    Fragment {
-        opcode: OpCode,
-        first: bool,
-        fin: bool,
-    },
-}
-
-impl Copied {
-    /// Copies `event` into `bytes` or `text`; `None` for a close, which is not copied.
-    pub(super) fn copy(
-        event: &Event<'_>,
-        bytes: &mut Vec<u8>,
-        text: &mut String,
-    ) -> Option<Copied> {
-        bytes.clear();
-        text.clear();
-        Some(match *event {
-            Event::Text(data) => {
-                text.push_str(data);
-                Copied::Text
-            }
-            Event::Binary(data) => {
-                bytes.extend_from_slice(data);
-                Copied::Binary
-            }
-            Event::Ping(data) => {
-                bytes.extend_from_slice(data);
-                Copied::Ping
-            }
-            Event::Pong(data) => {
-                bytes.extend_from_slice(data);
-                Copied::Pong
-            }
-            Event::Fragment(fragment) => {
-                bytes.extend_from_slice(fragment.data);
-                Copied::Fragment {
-                    opcode: fragment.opcode,
-                    first: fragment.first,
-                    fin: fragment.fin,
-                }
-            }
-            Event::Close { .. } => return None,
-        })
-    }
-
-    /// The event again, borrowing the copy.
-    pub(super) fn view<'a>(self, bytes: &'a [u8], text: &'a str) -> Event<'a> {
-        match self {
-            Copied::Text => Event::Text(text),
-            Copied::Binary => Event::Binary(bytes),
-            Copied::Ping => Event::Ping(bytes),
-            Copied::Pong => Event::Pong(bytes),
-            Copied::Fragment { opcode, first, fin } => Event::Fragment(wslane::Fragment {
-                opcode,
-                data: bytes,
-                first,
-                fin,
-            }),
-        }
     }
 }

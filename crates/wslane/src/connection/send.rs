@@ -170,6 +170,15 @@ impl core::fmt::Debug for Sender<'_> {
 }
 
 impl Sender<'_> {
+    /// A shorter-lived sender for the same connection, to hand on (a `&mut Sender<'a>` cannot be shortened
+    /// to `&mut Sender<'b>`).
+    pub fn reborrow(&mut self) -> Sender<'_> {
+        Sender {
+            out: &mut *self.out,
+            state: &mut *self.state,
+        }
+    }
+
     /// Queues a text message.
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
         self.check_data_send(OpCode::Text)?;
