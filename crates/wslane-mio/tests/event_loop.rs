@@ -82,6 +82,40 @@ impl Handler for Closer {
     }
 }
 
+/// Answers each text message with what the context says of the connection while the event is borrowed.
+struct Reporter;
+
+impl Handler for Reporter {
+    fn on_event(&mut self, ctx: &mut Context<'_>, id: ConnectionId, event: Event<'_>) {
+        if let Event::Text(text) = event {
+            let listed = ctx.connections().any(|c| c == id);
+            let report = format!(
+                "{text}: open {} state {:?} listed {listed} addr {} output {:?}",
+                ctx.is_open(id),
+                ctx.state(id),
+                ctx.peer_addr(id).is_some(),
+                ctx.buffered_output(id),
+            );
+            ctx.send_text(id, &report).unwrap();
+            // A second reply to the same event goes out too, after the first.
+            ctx.send(id, Message::binary(text.as_bytes().to_vec())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn context_describes_the_connection_an_event_borrows() {
+    let server = spawn(Reporter, ServerConfig::default(), Config::default());
+    let (mut ws, _) = wslane_mio::connect(&server.url()).unwrap();
+    ws.send(Message::text("hi")).unwrap();
+    assert_eq!(
+        ws.read().unwrap(),
+        Message::text("hi: open true state Some(Open) listed true addr true output Some(0)")
+    );
+    assert_eq!(ws.read().unwrap(), Message::binary(b"hi".to_vec()));
+    ws.close(CloseCode::NORMAL, "").unwrap();
+}
+
 #[test]
 fn handler_close_reaches_the_client() {
     let server = spawn(Closer, ServerConfig::default(), Config::default());
