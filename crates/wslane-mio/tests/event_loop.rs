@@ -98,7 +98,8 @@ impl Handler for Reporter {
             );
             ctx.send_text(id, &report).unwrap();
             // A second reply to the same event goes out too, after the first.
-            ctx.send(id, Message::binary(text.as_bytes().to_vec())).unwrap();
+            ctx.send(id, Message::binary(text.as_bytes().to_vec()))
+                .unwrap();
         }
     }
 }
