@@ -1,2 +1,5 @@
 //! Shared pieces of the benchmarks: in-memory echo drivers for wslane and its peers, test payloads, and the
 //! loopback load tool's protocol helpers.
+
+pub mod echo;
+pub mod frames;

@@ -1,0 +1,61 @@
+//! wslane-tokio as an echo server over `tokio::io::duplex`: `recv_with_reply` answers each message from
+//! the borrowed payload through the connection's `Sender` (no owned message, no allocation), and the
+//! driver writes the queued replies by itself when the received input runs dry.
+
+use tokio::io::DuplexStream;
+use tokio_util::compat::TokioAsyncReadCompatExt;
+use wslane::{Config, Connection, Event};
+use wslane_tokio::{TokioTimer, WebSocketStream};
+
+use super::{Case, DuplexClient, Echo};
+
+/// Serves one connection on `stream` (already past the opening handshake) until it ends.
+///
+/// # Errors
+///
+/// What the connection failed with.
+pub async fn serve(stream: DuplexStream) -> Result<(), wslane_tokio::Error> {
+    let mut ws = WebSocketStream::new(
+        stream.compat(),
+        Connection::server(Config::default()),
+        TokioTimer::default(),
+    );
+    while let Some(result) = ws
+        .recv_with_reply(|event, sender| match event {
+            Event::Text(text) => sender.send_text(text),
+            Event::Binary(data) => sender.send_binary(data),
+            _ => Ok(()),
+        })
+        .await
+    {
+        result??;
+    }
+    Ok(())
+}
+
+/// The wslane-tokio echo server and its client.
+#[derive(Debug)]
+pub struct WslaneTokio {
+    client: DuplexClient,
+}
+
+impl Echo for WslaneTokio {
+    const NAME: &'static str = "wslane_tokio";
+
+    fn new(case: &Case) -> WslaneTokio {
+        let client = DuplexClient::start(case, |stream| async move {
+            if let Err(err) = serve(stream).await {
+                eprintln!("{}: {err}", Self::NAME);
+            }
+        });
+        WslaneTokio { client }
+    }
+
+    fn round(&mut self) -> usize {
+        self.client.round(None)
+    }
+
+    fn round_captured(&mut self) -> Vec<u8> {
+        self.client.round_captured()
+    }
+}
