@@ -5,7 +5,7 @@ mod mask;
 mod opcode;
 
 pub use header::{FrameHeader, Parsed, MAX_HEADER_LEN};
-pub use mask::{apply_mask, apply_mask_reference};
+pub use mask::{apply_mask, apply_mask_portable, apply_mask_reference};
 pub use opcode::OpCode;
 
 /// The most payload a control frame (close, ping, pong) may carry.
