@@ -33,17 +33,21 @@ pub(super) fn short(buf: &mut [u8], key: [u8; 4]) {
 }
 
 /// Masks `buf` (at least [`LONG_MIN`] bytes) with a key already rotated to its first byte, with AVX2 if
-/// the CPU has it, else SSE2. Out of line, so that callers of [`apply_mask`](super::apply_mask) neither
+/// the CPU has it and the buffer is below [`AVX2_BELOW`], else SSE2. Out of line, so that callers of [`apply_mask`](super::apply_mask) neither
 /// grow by the detection nor save registers for it on the short paths.
 #[inline(never)]
 pub(super) fn long(buf: &mut [u8], key: [u8; 4]) {
-    if has_avx2() {
+    if buf.len() < AVX2_BELOW && has_avx2() {
         // SAFETY: the CPU supports AVX2, which is all `avx2` asks of its caller.
         unsafe { avx2(buf, key) };
     } else {
         sse2_long(buf, key);
     }
 }
+
+/// AVX2 is used below this length. Larger buffers outgrow the first-level cache, memory bandwidth bounds
+/// both widths, and the 256-bit loop measured 1 to 3 % slower than SSE2 there (`benches/benches/mask.rs`).
+const AVX2_BELOW: usize = 64 << 10;
 
 /// Whether the CPU supports AVX2: detected once and cached by `std`, or known at compile time.
 #[inline]
