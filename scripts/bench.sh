@@ -51,8 +51,9 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 
-# Only bench targets: the library's and binaries' test harnesses would not take criterion's options.
-[[ ${#cargo_args[@]} -gt 0 ]] || cargo_args=(--benches)
+# Only bench targets (not --benches, which also runs the library's test harness, which would not take
+# criterion's options).
+[[ ${#cargo_args[@]} -gt 0 ]] || cargo_args=(--bench '*')
 cargo bench -p wslane-benches "${cargo_args[@]}" -- "${criterion_args[@]}"
 
 echo

@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 
 KINDS = ["binary", "text"]
@@ -138,11 +139,16 @@ def markdown_table(header, body):
     return "\n".join(lines)
 
 
+def natural(name):
+    """Sort key putting numbers in numeric order: 7bit before 16bit, 2_fragments before 16_fragments."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
+
+
 def other_rows(results):
     """(group, bench, time per iteration, throughput) for every group that is not an echo group."""
     rows = []
-    for group in sorted(g for g in results if g and not g.startswith("echo_")):
-        for bench in sorted(results[group]):
+    for group in sorted((g for g in results if g and not g.startswith("echo_")), key=natural):
+        for bench in sorted(results[group], key=natural):
             ns, throughput = results[group][bench]
             rate = "-"
             if throughput and throughput.get("Bytes"):
