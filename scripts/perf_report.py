@@ -78,16 +78,12 @@ def num(value, decimals=0):
 
 
 def rate(value):
-    """Messages per second, to three significant figures or so."""
+    """Messages per second: millions to two decimals, else whole."""
     if value is None:
         return "–"
     if value >= 1e6:
         return f"{value / 1e6:.2f} M"
-    if value >= 1e4:
-        return f"{value / 1e3:.0f} k"
-    if value >= 1e3:
-        return f"{value / 1e3:.1f} k"
-    return f"{value:.0f}"
+    return f"{value:,.0f}"
 
 
 def nanos(value):
@@ -312,12 +308,25 @@ def targets_section(load, idle):
     return out
 
 
+def close_problem(result):
+    """What went wrong in the closing handshakes of a measurement."""
+    unanswered = result.get("unanswered_closes", 0)
+    answered = result["unclean_closes"] - unanswered
+    parts = []
+    if unanswered:
+        parts.append(f"{unanswered} connections whose close frame the server never answered")
+    if answered:
+        parts.append(f"{answered} connections the server left open after answering the close frame")
+    return " and ".join(parts) + " (until the client gave up and dropped them)"
+
+
 def load_section(load):
     baseline = load.get("baseline", BASELINE)
     out = [
         "## Loopback load",
         "",
-        f"From the load run of {when(load.get('started_unix_time'))}: {load['rounds']} round(s) per scenario, each server",
+        f"From the load run of {when(load.get('started_unix_time'))}: {load['rounds']} round{'s' if load['rounds'] != 1 else ''}"
+        " per scenario, each server",
         f"measured for {load['duration_s']} s after {load['warmup_s']} s of warm-up in every round, servers taking turns",
         "(the order rotates each round). Each connection keeps its messages in flight: a new one goes out as soon",
         "as an echo is back. msgs/s counts echoes received; MB/s is payload in one direction; server CPU is the",
@@ -355,7 +364,7 @@ def load_section(load):
                 if r.get("stalled_connections"):
                     problems.append(f"{r['stalled_connections']} connections got no echo during the measurement")
                 if r.get("unclean_closes"):
-                    problems.append(f"{r['unclean_closes']} connections not closed by the server after the close handshake")
+                    problems.append(close_problem(r))
                 if r.get("server_error_lines"):
                     sample = "; ".join(r.get("server_errors", [])[:2])
                     problems.append(f"{r['server_error_lines']} lines on the server's stderr ({sample})")
@@ -402,7 +411,7 @@ def idle_section(idle):
         if s.get("failure"):
             notes.append(f"- {s['name']}: failed: {s['failure']}")
         if s.get("unclean_closes"):
-            notes.append(f"- {s['name']}: {s['unclean_closes']} connections not closed by the server after the close handshake")
+            notes.append(f"- {s['name']}: " + close_problem(s))
         if s.get("server_error_lines"):
             notes.append(f"- {s['name']}: {s['server_error_lines']} lines on the server's stderr, first: "
                          + "; ".join(s.get("server_errors", [])[:2]))
