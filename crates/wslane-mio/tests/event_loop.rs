@@ -82,6 +82,29 @@ impl Handler for Closer {
     }
 }
 
+/// Input that was already read while the output was full is delivered once the output drains, even though
+/// no readiness event comes for it: here a close frame right behind two messages that each fill the output.
+#[test]
+fn input_read_while_the_output_was_full_is_delivered_when_it_drains() {
+    let (echo, _notes) = Echo::new();
+    let server = spawn(echo, ServerConfig::default(), Config::default());
+    let (mut ws, _) = wslane_mio::connect(&server.url()).unwrap();
+    let big: Vec<u8> = (0..1 << 20).map(|i| (i * 7) as u8).collect();
+    ws.feed(Message::binary(big.clone())).unwrap();
+    ws.feed(Message::binary(big.clone())).unwrap();
+    ws.feed(Message::Close(None)).unwrap();
+    ws.flush().unwrap();
+    assert_eq!(ws.read().unwrap(), Message::binary(big.clone()));
+    assert_eq!(ws.read().unwrap(), Message::binary(big));
+    assert_eq!(
+        ws.read().unwrap(),
+        Message::Close(Some(CloseFrame {
+            code: CloseCode::NORMAL,
+            reason: String::new()
+        }))
+    );
+}
+
 /// Answers each text message with what the context says of the connection while the event is borrowed.
 struct Reporter;
 

@@ -633,7 +633,7 @@ impl Core {
             }
         }
         loop {
-            self.deliver(peer, handler);
+            let held_back = self.deliver(peer, handler);
             let Phase::Open(open) = &mut peer.phase else {
                 return Step::Again;
             };
@@ -655,7 +655,15 @@ impl Core {
                 return Step::Again;
             }
             // Paused while the output is full: the writable event resumes it.
-            if !open.has_room() || !peer.read_ready || peer.reads >= READ_BUDGET {
+            if !open.has_room() {
+                return Step::Wait;
+            }
+            // The output has room again: deliver what was held back, already read (no readiness event
+            // will come for it), before reading more.
+            if held_back {
+                continue;
+            }
+            if !peer.read_ready || peer.reads >= READ_BUDGET {
                 return Step::Wait;
             }
             let buf = open.conn.read_buffer(1);
@@ -683,16 +691,20 @@ impl Core {
 
     /// Hands the connection's events to the handler while its output has room (and its failure or close
     /// in any case). Each event is borrowed from the connection's receive buffer, and the handler's replies
-    /// on the same connection go through its sending half: no copy.
-    fn deliver<H: Handler>(&mut self, peer: &mut Peer, handler: &mut H) {
+    /// on the same connection go through its sending half: no copy. True when it stopped because the
+    /// output was full, so received input may still wait.
+    fn deliver<H: Handler>(&mut self, peer: &mut Peer, handler: &mut H) -> bool {
         let id = peer.id;
         let addr = peer.addr;
         loop {
             let Phase::Open(open) = &mut peer.phase else {
-                return;
+                return false;
             };
-            if !open.notified || !(open.has_room() || open.conn.should_close_transport()) {
-                return;
+            if !open.notified {
+                return false;
+            }
+            if !(open.has_room() || open.conn.should_close_transport()) {
+                return true;
             }
             let peers = &mut self.peers;
             let touched = &mut self.touched;
@@ -716,7 +728,7 @@ impl Core {
                 None
             });
             let reason = match delivered {
-                Ok(None) => return,
+                Ok(None) => return false,
                 Ok(Some(None)) => continue,
                 Ok(Some(Some(frame))) => CloseReason::Closed(frame),
                 Err(err) => CloseReason::Failed(Error::Protocol(err)),
