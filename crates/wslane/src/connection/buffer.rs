@@ -62,6 +62,24 @@ impl RxBuffer {
         self.start = (self.start + n).min(self.end);
     }
 
+    /// The frame being received needs `more` bytes after the data: reserve them now, while little of the
+    /// frame is buffered, so it is received without regrowing and moving it. Only capacity is reserved;
+    /// memory is initialised (and so touched) as reads are offered room, not before the bytes arrive.
+    pub(crate) fn expect(&mut self, more: usize) {
+        if self.buf.len() - self.end >= more {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let total = self.end.saturating_add(more);
+        if total > self.buf.capacity() {
+            self.buf.reserve_exact(total - self.buf.len());
+        }
+    }
+
     /// Spare room of at least `min` bytes (and at least the current read size) after the data, moving the
     /// data to the front or growing the allocation as needed.
     pub(crate) fn spare(&mut self, min: usize) -> &mut [u8] {
@@ -84,7 +102,14 @@ impl RxBuffer {
             }
             let wanted = self.end + min;
             if self.buf.len() < wanted {
-                self.buf.resize(wanted.max(self.buf.len() * 2), 0);
+                let size = if self.buf.capacity() >= wanted {
+                    // Capacity reserved for a frame (see `expect`): initialise at most `MAX_READ` more
+                    // than asked, so memory is touched as the frame arrives.
+                    self.buf.capacity().min(wanted + MAX_READ)
+                } else {
+                    wanted.max(self.buf.len() * 2)
+                };
+                self.buf.resize(size, 0);
             }
         }
         &mut self.buf[self.end..]
@@ -111,10 +136,15 @@ impl RxBuffer {
 }
 
 /// Encoded frames waiting to be transmitted: `buf[start..]`.
+///
+/// A large buffer is released once transmitted, so an idle connection is small; the size it reached is
+/// kept, and the next burst reserves it at once instead of regrowing (and copying) step by step.
 #[derive(Debug, Default)]
 pub(crate) struct TxBuffer {
     buf: Vec<u8>,
     start: usize,
+    /// The capacity of the last buffer released.
+    peak: usize,
 }
 
 impl TxBuffer {
@@ -129,9 +159,17 @@ impl TxBuffer {
     pub(crate) fn advance(&mut self, n: usize) {
         self.start = (self.start + n).min(self.buf.len());
         if self.start == self.buf.len() {
+            // A burst that needed a large buffer is likely to be followed by another; one that did not
+            // says the large size is no longer needed.
+            let burst = self.buf.len();
             self.buf.clear();
             self.start = 0;
             if self.buf.capacity() > KEEP_WHEN_IDLE {
+                self.peak = if burst > KEEP_WHEN_IDLE {
+                    self.buf.capacity()
+                } else {
+                    0
+                };
                 self.buf = Vec::new();
             }
         }
@@ -145,7 +183,11 @@ impl TxBuffer {
             self.start = 0;
         }
         let (head, head_len) = header.to_bytes();
-        self.buf.reserve(head_len + payload.len());
+        let needed = head_len + payload.len();
+        if self.buf.capacity() == 0 && self.peak > needed {
+            self.buf.reserve_exact(self.peak);
+        }
+        self.buf.reserve(needed);
         self.buf.extend_from_slice(&head[..head_len]);
         let at = self.buf.len();
         self.buf.extend_from_slice(payload);
@@ -195,6 +237,30 @@ mod tests {
     }
 
     #[test]
+    fn rx_receives_an_expected_frame_without_regrowing_it() {
+        let mut rx = RxBuffer::default();
+        rx.extend(b"head");
+        rx.consume(2);
+        rx.expect(100_000);
+        let reserved = rx.buf.capacity();
+        assert!(reserved >= 100_002);
+        let mut sent = 0u32;
+        while rx.len() < 100_002 {
+            let room = rx.spare(1);
+            let n = room.len().min(4096).min(100_002 - 2 - sent as usize);
+            for byte in &mut room[..n] {
+                *byte = sent as u8;
+                sent += 1;
+            }
+            rx.commit(n);
+        }
+        assert_eq!(rx.buf.capacity(), reserved, "no regrowth");
+        let data = rx.data_mut();
+        assert_eq!(&data[..2], b"ad");
+        assert!(data[2..].iter().enumerate().all(|(i, &b)| b == i as u8));
+    }
+
+    #[test]
     fn tx_drains_and_masks() {
         let mut tx = TxBuffer::default();
         let mut header = FrameHeader::new(OpCode::Text, 5);
@@ -208,5 +274,29 @@ mod tests {
         assert_eq!(tx.len(), 8);
         tx.advance(100);
         assert_eq!(tx.len(), 0);
+    }
+
+    #[test]
+    fn tx_releases_a_large_buffer_and_reserves_its_size_for_the_next_large_burst() {
+        let mut tx = TxBuffer::default();
+        let header = FrameHeader::new(OpCode::Binary, 40_000);
+        let payload = alloc::vec![1; 40_000];
+        tx.push_frame(&header, &payload);
+        tx.push_frame(&header, &payload);
+        let grown = tx.buf.capacity();
+        tx.advance(tx.len());
+        assert_eq!(tx.buf.capacity(), 0, "released once transmitted");
+        tx.push_frame(&header, &payload);
+        assert!(
+            tx.buf.capacity() >= grown,
+            "the next burst reserves the size at once"
+        );
+        // A small burst in a large buffer ends the reservations.
+        tx.advance(tx.len());
+        let small = FrameHeader::new(OpCode::Binary, 3);
+        tx.push_frame(&small, b"abc");
+        tx.advance(tx.len());
+        tx.push_frame(&small, b"abc");
+        assert!(tx.buf.capacity() < KEEP_WHEN_IDLE);
     }
 }

@@ -148,7 +148,13 @@ impl Connection {
         let data = self.rx.data_mut();
         let origin = data.as_ptr() as usize;
         let (consumed, item) = match self.decoder.decode(data)? {
-            Decoded::NeedMore { .. } => return Ok(Step::NeedMore),
+            Decoded::NeedMore { needed } => {
+                // Whole frames: `needed` is the rest of the frame (within the frame size limit).
+                if self.config.receive_mode == ReceiveMode::Messages {
+                    self.rx.expect(needed);
+                }
+                return Ok(Step::NeedMore);
+            }
             Decoded::Item { consumed, item } => (consumed, item),
         };
         // Payloads are sub-slices of `data`; turn them into ranges of the whole buffer.

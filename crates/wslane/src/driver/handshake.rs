@@ -3,6 +3,7 @@
 
 use core::future::poll_fn;
 use core::pin::Pin;
+use std::boxed::Box;
 use std::sync::Arc;
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -38,9 +39,27 @@ where
 /// subprotocols) and accepts it, with a subprotocol and extra response fields, or refuses it with a
 /// status. Refusals, the caller's or the handshake's own, are answered and the transport is closed.
 pub async fn accept_with<T, R, F>(
-    mut io: T,
+    io: T,
     timer: R,
     server: impl Into<Arc<ServerConfig>>,
+    config: Config,
+    decide: F,
+) -> Result<WebSocket<T, R>, Error>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+    R: Timer,
+    F: FnOnce(&Request) -> Result<Acceptance, Rejection>,
+{
+    // The handshake's state (the head being parsed, the read buffer, the response) lives on the heap while
+    // it runs and is freed when it ends: a task that holds this future inline then stays small for the
+    // connection's whole life.
+    Box::pin(accept_boxed(io, timer, server.into(), config, decide)).await
+}
+
+async fn accept_boxed<T, R, F>(
+    mut io: T,
+    timer: R,
+    server: Arc<ServerConfig>,
     config: Config,
     decide: F,
 ) -> Result<WebSocket<T, R>, Error>
@@ -113,6 +132,22 @@ where
 /// Runs the client's side of the handshake on a connected transport. `nonce` (16 random bytes) makes the
 /// key; `keys` masks every frame sent. Returns the socket and the server's answer (subprotocol, fields).
 pub async fn client_handshake<T, R>(
+    io: T,
+    timer: R,
+    request: ClientRequest,
+    config: Config,
+    nonce: [u8; 16],
+    keys: impl MaskKeySource + 'static,
+) -> Result<(WebSocket<T, R>, ClientUpgrade), Error>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+    R: Timer,
+{
+    // As for `accept_with`: the handshake's state lives on the heap only while it runs.
+    Box::pin(client_boxed(io, timer, request, config, nonce, keys)).await
+}
+
+async fn client_boxed<T, R>(
     mut io: T,
     timer: R,
     request: ClientRequest,
