@@ -177,13 +177,18 @@ impl TxBuffer {
 
     /// Appends a frame: the header, then the payload, masked in place when the header has a key.
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
-        // Drop what was transmitted before growing, so a steadily drained buffer stays small.
-        if self.start > 0 && self.start >= self.buf.len() / 2 {
+        let (head, head_len) = header.to_bytes();
+        let needed = head_len + payload.len();
+        // Drop what was transmitted only when the frame would not fit otherwise (instead of growing), and
+        // when that moves no more than was transmitted: each byte is moved at most once, and a buffer
+        // with room is never moved.
+        if self.buf.capacity() - self.buf.len() < needed
+            && self.start > 0
+            && self.start >= self.buf.len() / 2
+        {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let (head, head_len) = header.to_bytes();
-        let needed = head_len + payload.len();
         if self.buf.capacity() == 0 && self.peak > needed {
             self.buf.reserve_exact(self.peak);
         }
