@@ -17,6 +17,8 @@ pub(crate) struct RxBuffer {
     end: usize,
     /// The room the next read is offered, at least.
     read_size: usize,
+    /// The last frame needed more than [`KEEP_WHEN_IDLE`]: keep the large buffer for the next one.
+    large_frame: bool,
 }
 
 /// The room offered to a connection's first read, and again after a large buffer was released.
@@ -36,6 +38,7 @@ impl Default for RxBuffer {
             start: 0,
             end: 0,
             read_size: FIRST_READ,
+            large_frame: false,
         }
     }
 }
@@ -75,6 +78,10 @@ impl RxBuffer {
             self.start = 0;
         }
         let total = self.end.saturating_add(more);
+        // (The rest of a header, at most 14 bytes, says nothing of the frame's size.)
+        if more > 14 {
+            self.large_frame = total > KEEP_WHEN_IDLE;
+        }
         if total > self.buf.capacity() {
             self.buf.reserve_exact(total - self.buf.len());
         }
@@ -86,7 +93,9 @@ impl RxBuffer {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
-            if self.buf.len() > KEEP_WHEN_IDLE.max(min) {
+            // A large buffer is kept while large frames keep coming (freeing and allocating one per
+            // message costs page faults), and released once a smaller frame was expected.
+            if self.buf.len() > KEEP_WHEN_IDLE.max(min) && !self.large_frame {
                 self.buf = Vec::new();
                 self.read_size = FIRST_READ;
             }
@@ -137,14 +146,12 @@ impl RxBuffer {
 
 /// Encoded frames waiting to be transmitted: `buf[start..]`.
 ///
-/// A large buffer is released once transmitted, so an idle connection is small; the size it reached is
-/// kept, and the next burst reserves it at once instead of regrowing (and copying) step by step.
+/// A large buffer is kept while the bursts written into it stay large (regrowing it, or freeing and
+/// allocating it, for every burst costs copies and page faults), and released once a small burst drains.
 #[derive(Debug, Default)]
 pub(crate) struct TxBuffer {
     buf: Vec<u8>,
     start: usize,
-    /// The capacity of the last buffer released.
-    peak: usize,
 }
 
 impl TxBuffer {
@@ -164,12 +171,7 @@ impl TxBuffer {
             let burst = self.buf.len();
             self.buf.clear();
             self.start = 0;
-            if self.buf.capacity() > KEEP_WHEN_IDLE {
-                self.peak = if burst > KEEP_WHEN_IDLE {
-                    self.buf.capacity()
-                } else {
-                    0
-                };
+            if self.buf.capacity() > KEEP_WHEN_IDLE && burst <= KEEP_WHEN_IDLE {
                 self.buf = Vec::new();
             }
         }
@@ -188,9 +190,6 @@ impl TxBuffer {
         {
             self.buf.drain(..self.start);
             self.start = 0;
-        }
-        if self.buf.capacity() == 0 && self.peak > needed {
-            self.buf.reserve_exact(self.peak);
         }
         self.buf.reserve(needed);
         self.buf.extend_from_slice(&head[..head_len]);
@@ -282,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn tx_releases_a_large_buffer_and_reserves_its_size_for_the_next_large_burst() {
+    fn tx_keeps_a_large_buffer_while_bursts_stay_large() {
         let mut tx = TxBuffer::default();
         let header = FrameHeader::new(OpCode::Binary, 40_000);
         let payload = alloc::vec![1; 40_000];
@@ -290,13 +289,10 @@ mod tests {
         tx.push_frame(&header, &payload);
         let grown = tx.buf.capacity();
         tx.advance(tx.len());
-        assert_eq!(tx.buf.capacity(), 0, "released once transmitted");
+        assert_eq!(tx.buf.capacity(), grown, "kept after a large burst");
         tx.push_frame(&header, &payload);
-        assert!(
-            tx.buf.capacity() >= grown,
-            "the next burst reserves the size at once"
-        );
-        // A small burst in a large buffer ends the reservations.
+        assert_eq!(tx.buf.capacity(), grown);
+        // A small burst in a large buffer releases it.
         tx.advance(tx.len());
         let small = FrameHeader::new(OpCode::Binary, 3);
         tx.push_frame(&small, b"abc");
