@@ -48,7 +48,8 @@ def load(criterion_dir, estimate):
             chosen = "mean"  # flat sampling has no slope; criterion reports the mean then
         point = estimates[chosen]["point_estimate"]
         group = meta.get("group_id")
-        bench = meta.get("function_id") or meta.get("value_str") or ""
+        # A parameterised benchmark (mask/size/apply_mask/16KiB) keeps its parameter in the name.
+        bench = "/".join(part for part in (meta.get("function_id"), meta.get("value_str")) if part)
         results.setdefault(group, {})[bench] = (point, meta.get("throughput"))
     return results
 
