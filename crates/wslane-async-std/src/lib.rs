@@ -36,7 +36,7 @@ pub use wslane::handshake::{
     Acceptance, ClientError, ClientRequest, ClientUpgrade, OriginPolicy, Rejection, Request,
     ServerConfig, ServerError, ServerHandshake, Url,
 };
-pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode};
+pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, Sender};
 
 /// A WebSocket over a `futures-io` stream `S`: a `Stream<Item = Result<Message, Error>>` and a
 /// `Sink<Message>`, with `recv`, `send`, `feed`, `flush`, `close` and `split`. See

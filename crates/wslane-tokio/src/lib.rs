@@ -54,7 +54,7 @@ pub use wslane::handshake::{
     Acceptance, ClientError, ClientRequest, ClientUpgrade, OriginPolicy, Rejection, Request,
     ServerConfig, ServerError, ServerHandshake, Url,
 };
-pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode};
+pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, Sender};
 
 /// A WebSocket over a tokio stream `S` (TCP, TLS, `tokio::io::duplex`, …): a
 /// `Stream<Item = Result<Message, Error>>` and a `Sink<Message>`, with `recv`, `send`, `feed`, `flush`,

@@ -61,7 +61,7 @@ pub use time::Instant;
 #[cfg(feature = "alloc")]
 pub use config::{Config, ReceiveMode};
 #[cfg(feature = "alloc")]
-pub use connection::{Connection, Event, Fragment, State};
+pub use connection::{Connection, Event, Fragment, Sender, State};
 #[cfg(feature = "alloc")]
 pub use message::{CloseFrame, Message};
 
