@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use crate::frame::{apply_mask, FrameHeader};
+use crate::frame::{apply_mask, FrameHeader, MAX_HEADER_LEN};
 
 /// Received bytes not yet decoded live in `buf[start..end]`; `buf[end..]` is initialised spare room that
 /// a driver can read into directly.
@@ -72,14 +72,10 @@ impl RxBuffer {
         if self.buf.len() - self.end >= more {
             return;
         }
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
+        self.move_data_to_front();
         let total = self.end.saturating_add(more);
-        // (The rest of a header, at most 14 bytes, says nothing of the frame's size.)
-        if more > 14 {
+        // (The rest of a header says nothing of the frame's size.)
+        if more > MAX_HEADER_LEN {
             self.large_frame = total > KEEP_WHEN_IDLE;
         }
         if total > self.buf.capacity() {
@@ -104,11 +100,7 @@ impl RxBuffer {
         // of a frame do not grow the buffer; a frame larger than that grows it.
         let min = min.max(self.read_size.saturating_sub(self.len())).max(1);
         if self.buf.len() - self.end < min {
-            if self.start > 0 {
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            }
+            self.move_data_to_front();
             let wanted = self.end + min;
             if self.buf.len() < wanted {
                 let size = if self.buf.capacity() >= wanted {
@@ -122,6 +114,15 @@ impl RxBuffer {
             }
         }
         &mut self.buf[self.end..]
+    }
+
+    /// Moves the undecoded data to the start of the allocation.
+    fn move_data_to_front(&mut self) {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
     }
 
     /// Marks `n` bytes of the spare room as received.
@@ -262,6 +263,33 @@ mod tests {
         let data = rx.data_mut();
         assert_eq!(&data[..2], b"ad");
         assert!(data[2..].iter().enumerate().all(|(i, &b)| b == i as u8));
+    }
+
+    #[test]
+    fn rx_keeps_a_large_buffer_while_large_frames_keep_coming() {
+        let mut rx = RxBuffer::default();
+        let receive = |rx: &mut RxBuffer, frame: usize| {
+            rx.expect(frame);
+            let mut got = 0;
+            while got < frame {
+                let n = rx.spare(1).len().min(frame - got);
+                rx.commit(n);
+                got += n;
+            }
+            rx.consume(frame);
+        };
+        receive(&mut rx, 200_000);
+        assert!(
+            rx.spare(1).len() >= 200_000,
+            "kept for the next large frame"
+        );
+        receive(&mut rx, 200_000);
+        receive(&mut rx, 100);
+        assert_eq!(
+            rx.spare(1).len(),
+            FIRST_READ,
+            "released after a small frame"
+        );
     }
 
     #[test]
