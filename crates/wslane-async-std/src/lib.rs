@@ -33,8 +33,8 @@ pub use timer::AsyncIoTimer;
 pub use wslane::deflate::{DeflateConfig, PerMessageDeflate};
 pub use wslane::driver::{ConnectGate, Error};
 pub use wslane::handshake::{
-    Acceptance, ClientError, ClientRequest, ClientUpgrade, OriginPolicy, Rejection, Request,
-    ServerConfig, ServerError, ServerHandshake, Url,
+    Acceptance, ClientError, ClientRequest, OriginPolicy, Rejection, Request, ServerConfig,
+    ServerError, ServerHandshake, ServerResponse, Url,
 };
 pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, Sender};
 

@@ -55,7 +55,7 @@ pub use event_loop::{CloseReason, ConnectionId, Context, Handler, Server, StopHa
 #[cfg(feature = "deflate")]
 pub use wslane::deflate::{DeflateConfig, PerMessageDeflate};
 pub use wslane::handshake::{
-    Acceptance, ClientError, ClientRequest, ClientUpgrade, OriginPolicy, Rejection, Request,
-    ServerConfig, ServerError, Url,
+    Acceptance, ClientError, ClientRequest, OriginPolicy, Rejection, Request, ServerConfig,
+    ServerError, ServerResponse, Url,
 };
 pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, SendError};

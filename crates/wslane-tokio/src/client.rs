@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 use wslane::driver::{self, connect_gated};
-use wslane::handshake::{ClientRequest, ClientUpgrade, Url};
+use wslane::handshake::{ClientRequest, ServerResponse, Url};
 use wslane::mask_keys::ChaChaKeys;
 use wslane::Config;
 
@@ -28,7 +28,9 @@ pub enum Connector {
 }
 
 /// Connects to a `ws://` or `wss://` URL with default settings.
-pub async fn connect(url: &str) -> Result<(WebSocketStream<MaybeTlsStream>, ClientUpgrade), Error> {
+pub async fn connect(
+    url: &str,
+) -> Result<(WebSocketStream<MaybeTlsStream>, ServerResponse), Error> {
     let request = ClientRequest::new(Url::parse(url)?);
     connect_with(request, Config::default(), Connector::Default).await
 }
@@ -42,7 +44,7 @@ pub async fn connect_with(
     request: ClientRequest,
     config: Config,
     connector: Connector,
-) -> Result<(WebSocketStream<MaybeTlsStream>, ClientUpgrade), Error> {
+) -> Result<(WebSocketStream<MaybeTlsStream>, ServerResponse), Error> {
     let url = request.url().clone();
     let limit = config.handshake_timeout;
     let addrs = within(limit, async {
@@ -66,7 +68,7 @@ pub async fn client_on<S>(
     stream: S,
     request: ClientRequest,
     config: Config,
-) -> Result<(WebSocketStream<S>, ClientUpgrade), Error>
+) -> Result<(WebSocketStream<S>, ServerResponse), Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

@@ -1178,7 +1178,7 @@ fn handshake(
         .expect("a whole request");
     let accepted = request.accepted_extension().map(ToString::to_string);
     let upgrade = request.accept(Acceptance::new()).unwrap();
-    let response = String::from_utf8(upgrade.response.clone()).unwrap();
+    let response = String::from_utf8(upgrade.response().to_vec()).unwrap();
     match &accepted {
         Some(element) => {
             assert!(
@@ -1189,19 +1189,13 @@ fn handshake(
         None => assert!(!response.contains("Sec-WebSocket-Extensions"), "{response}"),
     }
     let outcome = client_handshake
-        .handle_input(&upgrade.response)
+        .handle_input(upgrade.response())
         .unwrap()
         .expect("a whole response");
-    assert_eq!(outcome.extension.is_some(), accepted.is_some());
-    assert_eq!(upgrade.extension.is_some(), accepted.is_some());
-    let mut server_conn = Connection::server(Config::default());
-    if let Some(extension) = upgrade.extension {
-        server_conn = server_conn.with_extension(extension);
-    }
-    let mut client_conn = Connection::client(Config::default(), counting_keys(9));
-    if let Some(extension) = outcome.extension {
-        client_conn = client_conn.with_extension(extension);
-    }
+    assert_eq!(outcome.extension().is_some(), accepted.is_some());
+    assert_eq!(upgrade.extension().is_some(), accepted.is_some());
+    let server_conn = upgrade.into_connection(Config::default());
+    let (client_conn, _) = outcome.into_connection(Config::default(), counting_keys(9));
     (accepted, client_conn, server_conn)
 }
 
@@ -1271,7 +1265,7 @@ fn the_handshake_declines_invalid_offers_and_refuses_invalid_answers() {
     assert_eq!(parsed.extensions().len(), 2);
     assert!(parsed.accepted_extension().is_none());
     let upgrade = parsed.accept(Acceptance::new()).unwrap();
-    assert!(upgrade.extension.is_none());
+    assert!(upgrade.extension().is_none());
     // Several header lines: the first acceptable offer across them wins.
     let request = request.replace(
         "; client_max_window_bits; client_max_window_bits",

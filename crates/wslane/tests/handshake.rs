@@ -6,11 +6,10 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use wslane::extension::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
 use wslane::handshake::{
-    accept_key, Acceptance, BuildError, ClientError, ClientHandshake, ClientRequest, ClientUpgrade,
-    Limits, OriginPolicy, Rejection, Request, ServerConfig, ServerError, ServerHandshake, Url,
-    UrlError,
+    accept_key, Acceptance, BuildError, ClientError, ClientHandshake, ClientRequest, Limits,
+    OriginPolicy, Rejection, Request, ServerConfig, ServerError, ServerHandshake, Url, UrlError,
 };
-use wslane::{OpCode, ProtocolError, SendError};
+use wslane::{Config, OpCode, ProtocolError, SendError};
 
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const NONCE: [u8; 16] = *b"the sample nonce";
@@ -406,15 +405,15 @@ fn server_exposes_the_request_and_negotiates() {
         )
         .unwrap();
     assert_eq!(
-        String::from_utf8(upgrade.response).unwrap(),
+        String::from_utf8(upgrade.response().to_vec()).unwrap(),
         format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Accept: {ACCEPT}\r\nSec-WebSocket-Protocol: superchat\r\n\
              Sec-WebSocket-Extensions: x-test; level=3\r\nSet-Cookie: id=1; HttpOnly\r\n\r\n"
         )
     );
-    assert_eq!(upgrade.protocol.as_deref(), Some("superchat"));
-    assert_eq!(upgrade.extension.map(|e| e.rsv_bits()), Some(0b100));
+    assert_eq!(upgrade.protocol(), Some("superchat"));
+    assert_eq!(upgrade.extension().map(|e| e.rsv_bits()), Some(0b100));
 }
 
 #[test]
@@ -430,13 +429,13 @@ fn server_without_subprotocol_or_extension_sends_neither() {
     .unwrap();
     assert_eq!(request.accepted_extension(), None);
     let upgrade = request.accept(Acceptance::new()).unwrap();
-    let (code, fields, body) = parse_response(&upgrade.response);
+    let (code, fields, body) = parse_response(upgrade.response());
     assert_eq!(code, 101);
     assert_eq!(field(&fields, "Sec-WebSocket-Accept"), Some(ACCEPT));
     assert_eq!(field(&fields, "Sec-WebSocket-Protocol"), None);
     assert_eq!(field(&fields, "Sec-WebSocket-Extensions"), None);
     assert!(body.is_empty());
-    assert!(upgrade.extension.is_none() && upgrade.protocol.is_none());
+    assert!(upgrade.extension().is_none() && upgrade.protocol().is_none());
 }
 
 #[test]
@@ -543,7 +542,7 @@ fn server_hands_back_bytes_after_the_head() {
     let request = serve(server_config(), &bytes).unwrap().unwrap();
     assert_eq!(request.trailing(), CLIENT_FRAME);
     assert_eq!(
-        request.accept(Acceptance::new()).unwrap().trailing,
+        request.accept(Acceptance::new()).unwrap().trailing(),
         CLIENT_FRAME
     );
 
@@ -855,10 +854,13 @@ fn client_accepts_a_response_dribbled_one_byte_at_a_time() {
         );
     }
     let outcome = client.handle_input(&[*last]).unwrap().unwrap();
-    assert_eq!(outcome.protocol.as_deref(), Some("superchat"));
-    assert_eq!(outcome.extension.map(|e| e.rsv_bits()), Some(0b100));
-    assert_eq!(outcome.headers.get_str("set-cookie"), Some("a=b"));
-    assert!(outcome.trailing.is_empty());
+    assert_eq!(outcome.protocol(), Some("superchat"));
+    assert_eq!(outcome.extension().map(|e| e.rsv_bits()), Some(0b100));
+    assert_eq!(
+        outcome.response().headers.get_str("set-cookie"),
+        Some("a=b")
+    );
+    assert!(outcome.trailing().is_empty());
 }
 
 #[test]
@@ -866,9 +868,9 @@ fn client_hands_back_a_frame_sent_behind_the_101() {
     let mut bytes = response(&[]);
     bytes.extend_from_slice(SERVER_FRAME);
     let outcome = client().handle_input(&bytes).unwrap().unwrap();
-    assert_eq!(outcome.trailing, SERVER_FRAME);
-    assert_eq!(outcome.protocol, None);
-    assert!(outcome.extension.is_none());
+    assert_eq!(outcome.trailing(), SERVER_FRAME);
+    assert_eq!(outcome.protocol(), None);
+    assert!(outcome.extension().is_none());
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -912,22 +914,18 @@ fn client_and_server_agree() {
                 .unwrap(),
         )
         .unwrap();
-    assert_eq!(upgrade.trailing, CLIENT_FRAME);
-    let server_extension = upgrade.extension.unwrap();
+    assert_eq!(upgrade.trailing(), CLIENT_FRAME);
+    let server_rsv = upgrade.extension().unwrap().rsv_bits();
 
-    let mut response_bytes = upgrade.response;
+    let mut response_bytes = upgrade.response().to_vec();
     response_bytes.extend_from_slice(SERVER_FRAME);
-    let ClientUpgrade {
-        protocol,
-        extension,
-        headers,
-        trailing,
-        ..
-    } = client.handle_input(&response_bytes).unwrap().unwrap();
-    assert_eq!(protocol.as_deref(), Some("v1.live"));
-    assert_eq!(extension.unwrap().rsv_bits(), server_extension.rsv_bits());
-    assert_eq!(headers.get_str("Set-Cookie"), Some("id=7"));
-    assert_eq!(trailing, SERVER_FRAME);
+    let outcome = client.handle_input(&response_bytes).unwrap().unwrap();
+    assert_eq!(outcome.protocol(), Some("v1.live"));
+    assert_eq!(outcome.extension().unwrap().rsv_bits(), server_rsv);
+    assert_eq!(outcome.trailing(), SERVER_FRAME);
+    let (_, response) = outcome.into_connection(Config::default(), || [1, 2, 3, 4]);
+    assert_eq!(response.protocol.as_deref(), Some("v1.live"));
+    assert_eq!(response.headers.get_str("Set-Cookie"), Some("id=7"));
 }
 
 #[test]
@@ -961,10 +959,13 @@ fn server_outcome(chunks: &[&[u8]]) -> Result<Option<(String, Vec<u8>)>, ServerE
                 acceptance = acceptance.protocol(protocol);
             }
             let upgrade = request.accept(acceptance)?;
-            let mut trailing = upgrade.trailing;
+            let mut trailing = upgrade.trailing().to_vec();
             chunks.for_each(|c| trailing.extend_from_slice(c));
             return Ok(Some((
-                format!("{view} {:?}", String::from_utf8(upgrade.response)),
+                format!(
+                    "{view} {:?}",
+                    String::from_utf8(upgrade.response().to_vec())
+                ),
                 trailing,
             )));
         }
@@ -979,11 +980,11 @@ fn client_outcome(chunks: &[&[u8]]) -> Result<Option<(String, Vec<u8>)>, ClientE
         if let Some(outcome) = client.handle_input(chunk)? {
             let view = format!(
                 "{:?} {:?} {:?}",
-                outcome.protocol,
-                outcome.extension.map(|e| e.rsv_bits()),
-                outcome.headers
+                outcome.protocol(),
+                outcome.extension().map(|e| e.rsv_bits()),
+                outcome.response().headers
             );
-            let mut trailing = outcome.trailing;
+            let mut trailing = outcome.trailing().to_vec();
             chunks.for_each(|c| trailing.extend_from_slice(c));
             return Ok(Some((view, trailing)));
         }

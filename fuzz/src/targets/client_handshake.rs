@@ -132,14 +132,14 @@ fn feed(
                 }
             }
             Ok(Some(upgrade)) => {
-                let head_len = fed - upgrade.trailing.len();
+                let head_len = fed - upgrade.trailing().len();
                 let outcome = Outcome::Upgrade {
-                    protocol: upgrade.protocol.clone(),
-                    extension: upgrade.extension.is_some(),
-                    headers: format!("{:?}", upgrade.headers),
+                    protocol: upgrade.protocol().map(String::from),
+                    extension: upgrade.extension().is_some(),
+                    headers: format!("{:?}", upgrade.response().headers),
                     head_len,
                 };
-                return (outcome, upgrade.trailing, handshake, fed);
+                return (outcome, upgrade.trailing().to_vec(), handshake, fed);
             }
             Err(err) => return (Outcome::Error(err), Vec::new(), handshake, fed),
         }

@@ -304,14 +304,14 @@ fn check_request(setup: &Setup, head: &[u8], request: Request) {
     let upgrade = request
         .accept(acceptance)
         .expect("accepting an offered protocol");
-    assert_eq!(upgrade.protocol, protocol);
-    assert_eq!(upgrade.extension.is_some(), extension);
-    assert_eq!(upgrade.trailing, trailing);
+    assert_eq!(upgrade.protocol(), protocol.as_deref());
+    assert_eq!(upgrade.extension().is_some(), extension);
+    assert_eq!(upgrade.trailing(), trailing);
     let mut headers = [httparse::EMPTY_HEADER; 16];
     let mut parsed = httparse::Response::new(&mut headers);
     assert_eq!(
-        parsed.parse(&upgrade.response),
-        Ok(httparse::Status::Complete(upgrade.response.len()))
+        parsed.parse(upgrade.response()),
+        Ok(httparse::Status::Complete(upgrade.response().len()))
     );
     assert_eq!(parsed.code, Some(101));
     let field = |name: &str| {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wslane::handshake::{
-    Acceptance, ClientRequest, ClientUpgrade, Rejection, Request, ServerConfig, ServerHandshake,
+    Acceptance, ClientRequest, Rejection, Request, ServerConfig, ServerHandshake, ServerResponse,
     Url,
 };
 use wslane::mask_keys::ChaChaKeys;
-use wslane::{Config, Connection};
+use wslane::Config;
 
 use super::{is_retry, Transport, WebSocket};
 use crate::Error;
@@ -95,18 +95,13 @@ where
             return Err(Error::Request(err));
         }
     };
-    write_all(&mut stream, &upgrade.response, &deadline)?;
+    write_all(&mut stream, upgrade.response(), &deadline)?;
     clear_timeouts(&stream)?;
-    let mut conn = Connection::server(config);
-    if let Some(extension) = upgrade.extension {
-        conn = conn.with_extension(extension);
-    }
-    conn.handle_input(&upgrade.trailing);
-    Ok(WebSocket::new(stream, conn))
+    Ok(WebSocket::new(stream, upgrade.into_connection(config)))
 }
 
 /// Connects to a `ws://` URL with default settings.
-pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, ClientUpgrade), Error> {
+pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, ServerResponse), Error> {
     connect_with(ClientRequest::new(Url::parse(url)?), Config::default())
 }
 
@@ -121,7 +116,7 @@ pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, ClientUpgrade), Error
 pub fn connect_with(
     request: ClientRequest,
     config: Config,
-) -> Result<(WebSocket<TcpStream>, ClientUpgrade), Error> {
+) -> Result<(WebSocket<TcpStream>, ServerResponse), Error> {
     let limit = config.handshake_timeout;
     let url = request.url();
     if url.is_tls() {
@@ -155,7 +150,7 @@ pub fn client_on<S: Transport>(
     stream: S,
     request: ClientRequest,
     config: Config,
-) -> Result<(WebSocket<S>, ClientUpgrade), Error> {
+) -> Result<(WebSocket<S>, ServerResponse), Error> {
     let deadline = Deadline::after(config.handshake_timeout);
     handshake(stream, request, config, &deadline)
 }
@@ -165,7 +160,7 @@ fn handshake<S: Transport>(
     request: ClientRequest,
     config: Config,
     deadline: &Deadline,
-) -> Result<(WebSocket<S>, ClientUpgrade), Error> {
+) -> Result<(WebSocket<S>, ServerResponse), Error> {
     let mut nonce = [0; 16];
     let mut seed = [0; 32];
     getrandom::fill(&mut nonce).map_err(io::Error::from)?;
@@ -173,19 +168,15 @@ fn handshake<S: Transport>(
     let (mut handshake, request) = request.start(nonce);
     write_all(&mut stream, &request, deadline)?;
     let mut buf = [0; HEAD_CHUNK];
-    let mut upgrade = loop {
+    let upgrade = loop {
         let n = read_some(&mut stream, &mut buf, deadline)?;
         if let Some(upgrade) = handshake.handle_input(&buf[..n])? {
             break upgrade;
         }
     };
     clear_timeouts(&stream)?;
-    let mut conn = Connection::client(config, ChaChaKeys::from_seed(seed));
-    if let Some(extension) = upgrade.extension.take() {
-        conn = conn.with_extension(extension);
-    }
-    conn.handle_input(&std::mem::take(&mut upgrade.trailing));
-    Ok((WebSocket::new(stream, conn), upgrade))
+    let (conn, response) = upgrade.into_connection(config, ChaChaKeys::from_seed(seed));
+    Ok((WebSocket::new(stream, conn), response))
 }
 
 /// Reads at least one byte before the deadline; the end of the stream is an error here.

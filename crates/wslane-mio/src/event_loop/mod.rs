@@ -16,7 +16,7 @@ use std::time::Duration;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use wslane::handshake::{Request, ServerConfig, ServerHandshake};
-use wslane::{CloseCode, CloseFrame, Config, Connection, Event, Instant};
+use wslane::{CloseCode, CloseFrame, Config, Event, Instant};
 
 use self::peer::{Open, Peer, Peers, Phase};
 use crate::clock::Clock;
@@ -586,15 +586,11 @@ impl Core {
         let (out, error) = match handler.on_request(&mut ctx, id, &request) {
             Ok(acceptance) => match request.accept(acceptance) {
                 Ok(upgrade) => {
-                    let mut conn = Connection::server(self.config);
-                    if let Some(extension) = upgrade.extension {
-                        conn = conn.with_extension(extension);
-                    }
-                    conn.handle_input(&upgrade.trailing);
+                    let (response, conn) = upgrade.into_parts(self.config);
                     if let Current::Peer(peer) = &mut ctx.current {
                         peer.phase = Phase::Open(Box::new(Open {
                             conn,
-                            head: upgrade.response,
+                            head: response,
                             head_written: 0,
                             notified: true,
                             closing_deadline: None,

@@ -15,6 +15,7 @@ use crate::error::SendError;
 use crate::extension::Extension;
 use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
 use crate::mask_keys::MaskKeySource;
+use crate::message::Message;
 
 /// What the sending half owns: the transmit buffer and everything that encodes into it.
 pub(crate) struct Outgoing {
@@ -229,6 +230,20 @@ impl Sender<'_> {
         Ok(())
     }
 
+    /// Queues an owned message: data through [`send_text`](Self::send_text) or
+    /// [`send_binary`](Self::send_binary), controls through [`ping`](Self::ping), [`pong`](Self::pong) and
+    /// [`close`](Self::close). `Message::Close(None)` closes with [`CloseCode::NORMAL`] and no reason.
+    pub fn send(&mut self, message: &Message) -> Result<(), SendError> {
+        match message {
+            Message::Text(text) => self.send_text(text),
+            Message::Binary(data) => self.send_binary(data),
+            Message::Ping(data) => self.ping(data),
+            Message::Pong(data) => self.pong(data),
+            Message::Close(None) => self.close(CloseCode::NORMAL, ""),
+            Message::Close(Some(frame)) => self.close(frame.code, &frame.reason),
+        }
+    }
+
     /// Queues a ping (payload at most 125 bytes).
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
         self.send_control(OpCode::Ping, payload)
@@ -322,6 +337,11 @@ impl Connection {
             out: &mut self.out,
             state: &mut self.state,
         }
+    }
+
+    /// Queues an owned message. See [`Sender::send`].
+    pub fn send(&mut self, message: &Message) -> Result<(), SendError> {
+        self.sender().send(message)
     }
 
     /// Queues a text message. See [`Sender::send_text`].

@@ -10,9 +10,8 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{Error, Timer, WebSocket};
 use crate::config::Config;
-use crate::connection::Connection;
 use crate::handshake::{
-    Acceptance, ClientRequest, ClientUpgrade, Rejection, Request, ServerConfig, ServerHandshake,
+    Acceptance, ClientRequest, Rejection, Request, ServerConfig, ServerHandshake, ServerResponse,
 };
 use crate::mask_keys::MaskKeySource;
 
@@ -120,13 +119,8 @@ where
     R: Timer,
 {
     let upgrade = request.accept(acceptance)?;
-    write_all(&mut io, &upgrade.response).await?;
-    let mut conn = Connection::server(config);
-    if let Some(extension) = upgrade.extension {
-        conn = conn.with_extension(extension);
-    }
-    conn.handle_input(&upgrade.trailing);
-    Ok(WebSocket::new(io, conn, timer))
+    write_all(&mut io, upgrade.response()).await?;
+    Ok(WebSocket::new(io, upgrade.into_connection(config), timer))
 }
 
 /// Runs the client's side of the handshake on a connected transport. `nonce` (16 random bytes) makes the
@@ -138,7 +132,7 @@ pub async fn client_handshake<T, R>(
     config: Config,
     nonce: [u8; 16],
     keys: impl MaskKeySource + 'static,
-) -> Result<(WebSocket<T, R>, ClientUpgrade), Error>
+) -> Result<(WebSocket<T, R>, ServerResponse), Error>
 where
     T: AsyncRead + AsyncWrite + Unpin,
     R: Timer,
@@ -154,7 +148,7 @@ async fn client_boxed<T, R>(
     config: Config,
     nonce: [u8; 16],
     keys: impl MaskKeySource + 'static,
-) -> Result<(WebSocket<T, R>, ClientUpgrade), Error>
+) -> Result<(WebSocket<T, R>, ServerResponse), Error>
 where
     T: AsyncRead + AsyncWrite + Unpin,
     R: Timer,
@@ -162,7 +156,7 @@ where
     let (mut handshake, request) = request.start(nonce);
     write_all(&mut io, &request).await?;
     let mut buf = [0; HEAD_CHUNK];
-    let mut upgrade = loop {
+    let upgrade = loop {
         let n = read(&mut io, &mut buf).await?;
         if n == 0 {
             return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
@@ -171,12 +165,8 @@ where
             break upgrade;
         }
     };
-    let mut conn = Connection::client(config, keys);
-    if let Some(extension) = upgrade.extension.take() {
-        conn = conn.with_extension(extension);
-    }
-    conn.handle_input(&core::mem::take(&mut upgrade.trailing));
-    Ok((WebSocket::new(io, conn, timer), upgrade))
+    let (conn, response) = upgrade.into_connection(config, keys);
+    Ok((WebSocket::new(io, conn, timer), response))
 }
 
 async fn read<T: AsyncRead + Unpin>(io: &mut T, buf: &mut [u8]) -> Result<usize, Error> {

@@ -12,7 +12,10 @@ use super::head::{header_array, HeadError, HeadReader, Limits};
 use super::headers::{check_extra, is_field_value, write_field, Headers};
 use super::negotiate::{self, is_valid_element};
 use super::url::Url;
+use crate::config::Config;
+use crate::connection::Connection;
 use crate::extension::{is_token, Extension, ExtensionFactory, ExtensionOffer};
+use crate::mask_keys::MaskKeySource;
 
 /// A client's upgrade request, built from a [`Url`]; [`start`](Self::start) turns it into bytes and a
 /// [`ClientHandshake`] waiting for the answer.
@@ -184,18 +187,66 @@ pub struct ClientHandshake {
 
 /// The outcome of a successful client handshake.
 ///
-/// Build the connection, install `extension` if there is one, and feed it `trailing` before anything read
-/// later.
-#[non_exhaustive]
+/// Turn it into the [`Connection`] with [`into_connection`](Self::into_connection): it installs the
+/// negotiated extension and has already received the bytes that followed the response head, so no caller
+/// can forget them.
 pub struct ClientUpgrade {
+    response: ServerResponse,
+    extension: Option<Box<dyn Extension>>,
+    trailing: Vec<u8>,
+}
+
+/// What the server's 101 response settled, kept by the client after the hand-off to the connection.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ServerResponse {
     /// The subprotocol the server chose, one of those offered.
     pub protocol: Option<String>,
-    /// The negotiated extension, at most one.
-    pub extension: Option<Box<dyn Extension>>,
     /// The 101 response's fields (`Set-Cookie`, for example).
     pub headers: Headers,
+}
+
+impl ClientUpgrade {
+    /// The server's answer: subprotocol and response fields.
+    #[must_use]
+    pub fn response(&self) -> &ServerResponse {
+        &self.response
+    }
+
+    /// The subprotocol the server chose, one of those offered.
+    #[must_use]
+    pub fn protocol(&self) -> Option<&str> {
+        self.response.protocol.as_deref()
+    }
+
+    /// The negotiated extension, at most one.
+    #[must_use]
+    pub fn extension(&self) -> Option<&dyn Extension> {
+        self.extension.as_deref()
+    }
+
     /// Bytes the server sent after its response head (the start of its first frames).
-    pub trailing: Vec<u8>,
+    #[must_use]
+    pub fn trailing(&self) -> &[u8] {
+        &self.trailing
+    }
+
+    /// The client's connection: `keys` masks every frame sent (see
+    /// [`ChaChaKeys`](crate::mask_keys::ChaChaKeys)), the negotiated extension is installed, and the bytes
+    /// that followed the response head are already received. Returns the server's answer beside it.
+    #[must_use]
+    pub fn into_connection(
+        self,
+        config: Config,
+        keys: impl MaskKeySource + 'static,
+    ) -> (Connection, ServerResponse) {
+        let mut conn = Connection::client(config, keys);
+        if let Some(extension) = self.extension {
+            conn = conn.with_extension(extension);
+        }
+        conn.handle_input(&self.trailing);
+        (conn, self.response)
+    }
 }
 
 impl ClientHandshake {
@@ -242,9 +293,8 @@ impl ClientHandshake {
         let protocol = self.check_protocol(&headers)?;
         let extension = negotiate::confirm(&self.extensions, &headers)?;
         Ok(ClientUpgrade {
-            protocol,
+            response: ServerResponse { protocol, headers },
             extension,
-            headers,
             trailing,
         })
     }
@@ -305,9 +355,8 @@ impl fmt::Debug for ClientHandshake {
 impl fmt::Debug for ClientUpgrade {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientUpgrade")
-            .field("protocol", &self.protocol)
+            .field("response", &self.response)
             .field("extension", &self.extension.as_ref().map(|_| ".."))
-            .field("headers", &self.headers)
             .field("trailing", &self.trailing.len())
             .finish()
     }

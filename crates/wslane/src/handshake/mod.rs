@@ -34,8 +34,8 @@
 //! }
 //! let upgrade = request.accept(acceptance)?;
 //!
-//! let outcome = client.handle_input(&upgrade.response)?.expect("a whole response");
-//! assert_eq!(outcome.protocol.as_deref(), Some("chat.v1"));
+//! let outcome = client.handle_input(upgrade.response())?.expect("a whole response");
+//! assert_eq!(outcome.protocol(), Some("chat.v1"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -51,7 +51,7 @@ mod server;
 mod url;
 
 pub use accept::accept_key;
-pub use client::{ClientHandshake, ClientRequest, ClientUpgrade};
+pub use client::{ClientHandshake, ClientRequest, ClientUpgrade, ServerResponse};
 pub use error::{BuildError, ClientError, ServerError};
 pub use head::Limits;
 pub use headers::Headers;

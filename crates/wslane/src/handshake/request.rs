@@ -9,6 +9,8 @@ use super::accept::accept_key;
 use super::error::ServerError;
 use super::headers::{write_field, Headers};
 use super::response::{write_status_line, Acceptance};
+use crate::config::Config;
+use crate::connection::Connection;
 use crate::extension::{Accepted, Extension, ExtensionOffer};
 
 /// A valid WebSocket upgrade request, from [`ServerHandshake::handle_input`](super::ServerHandshake::handle_input).
@@ -31,18 +33,77 @@ pub struct Request {
 /// The outcome of an accepted handshake: the response to write, what was negotiated, and the bytes that
 /// followed the request.
 ///
-/// Write `response`, then build the connection, install `extension` if there is one, and feed it
-/// `trailing` before anything read later.
-#[non_exhaustive]
+/// Write [`response`](Self::response), then turn the upgrade into the [`Connection`] with
+/// [`into_connection`](Self::into_connection): it installs the negotiated extension and has already
+/// received the bytes that followed the request head, so no caller can forget them.
+///
+/// ```
+/// use wslane::handshake::{Acceptance, ServerConfig, ServerHandshake};
+/// use wslane::{Config, Event};
+///
+/// let mut handshake = ServerHandshake::new(ServerConfig::default());
+/// // A request head with a masked text frame "Hello" right behind it, in one read.
+/// let mut input = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+///     Sec-WebSocket-Version: 13\r\n\r\n".to_vec();
+/// input.extend_from_slice(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+/// let request = handshake.handle_input(&input)?.expect("a whole head");
+/// let upgrade = request.accept(Acceptance::new())?;
+/// assert!(upgrade.response().starts_with(b"HTTP/1.1 101 "));
+/// let mut conn = upgrade.into_connection(Config::default());
+/// assert_eq!(conn.poll_event()?, Some(Event::Text("Hello")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ServerUpgrade {
+    response: Vec<u8>,
+    protocol: Option<String>,
+    extension: Option<Box<dyn Extension>>,
+    trailing: Vec<u8>,
+}
+
+impl ServerUpgrade {
     /// The 101 Switching Protocols response to write to the client.
-    pub response: Vec<u8>,
+    #[must_use]
+    pub fn response(&self) -> &[u8] {
+        &self.response
+    }
+
     /// The chosen subprotocol.
-    pub protocol: Option<String>,
+    #[must_use]
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
     /// The negotiated extension, at most one.
-    pub extension: Option<Box<dyn Extension>>,
+    #[must_use]
+    pub fn extension(&self) -> Option<&dyn Extension> {
+        self.extension.as_deref()
+    }
+
     /// Bytes the client sent after its request head (the start of its first frames).
-    pub trailing: Vec<u8>,
+    #[must_use]
+    pub fn trailing(&self) -> &[u8] {
+        &self.trailing
+    }
+
+    /// The server's connection: the negotiated extension installed, and the bytes that followed the
+    /// request head already received. Write [`response`](Self::response) first.
+    #[must_use]
+    pub fn into_connection(self, config: Config) -> Connection {
+        self.into_parts(config).1
+    }
+
+    /// As [`into_connection`](Self::into_connection), also handing over the response bytes, for a driver
+    /// that writes them later (an event loop that queues them until the socket is writable).
+    #[must_use]
+    pub fn into_parts(self, config: Config) -> (Vec<u8>, Connection) {
+        let mut conn = Connection::server(config);
+        if let Some(extension) = self.extension {
+            conn = conn.with_extension(extension);
+        }
+        conn.handle_input(&self.trailing);
+        (self.response, conn)
+    }
 }
 
 impl Request {
