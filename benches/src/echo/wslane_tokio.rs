@@ -3,9 +3,8 @@
 //! driver writes the queued replies by itself when the received input runs dry.
 
 use tokio::io::DuplexStream;
-use tokio_util::compat::TokioAsyncReadCompatExt;
 use wslane::{Config, Connection, Event};
-use wslane_tokio::{TokioTimer, WebSocketStream};
+use wslane_tokio::WebSocketStream;
 
 use super::{Case, DuplexClient, Echo};
 
@@ -15,11 +14,7 @@ use super::{Case, DuplexClient, Echo};
 ///
 /// What the connection failed with.
 pub async fn serve(stream: DuplexStream) -> Result<(), wslane_tokio::Error> {
-    let mut ws = WebSocketStream::new(
-        stream.compat(),
-        Connection::server(Config::default()),
-        TokioTimer::default(),
-    );
+    let mut ws = WebSocketStream::new(stream, Connection::server(Config::default()));
     while let Some(result) = ws
         .recv_with_reply(|event, sender| match event {
             Event::Text(text) => sender.send_text(text),

@@ -1,9 +1,10 @@
 //! WebSocket (RFC 6455) for async-std and smol.
 //!
-//! A thin binding of the sans-IO [`wslane`] core to any `futures-io` transport: async-std's and smol's TCP
-//! streams, TLS streams, in-memory pipes. Timers come from `async-io`, the reactor both runtimes share.
-//! Every protocol rule lives in the core; the API is the same as `wslane-tokio`'s, so moving between
-//! runtimes is a change of import.
+//! The [`wslane_async`] layer with its runtime fixed to async-io, the reactor async-std and smol share:
+//! streams are any `futures-io` `AsyncRead` + `AsyncWrite` (async-std's and smol's TCP streams, TLS
+//! streams, in-memory pipes), and timers come from `async-io`. Every protocol rule lives in the sans-IO
+//! [`wslane`] core. The API is the same as `wslane-tokio`'s: moving between runtimes changes imports and
+//! the runtime attribute, nothing else.
 //!
 //! ```no_run
 //! use futures_util::{SinkExt, StreamExt};
@@ -19,44 +20,4 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod client;
-mod server;
-mod stream;
-mod timer;
-
-pub use client::{client_on, connect, connect_with, Connector};
-pub use server::{accept, accept_with, read_request, upgrade};
-pub use stream::MaybeTlsStream;
-pub use timer::AsyncIoTimer;
-
-#[cfg(feature = "deflate")]
-pub use wslane::deflate::{DeflateConfig, PerMessageDeflate};
-pub use wslane::driver::{ConnectGate, Error};
-pub use wslane::handshake::{
-    Acceptance, ClientError, ClientRequest, OriginPolicy, Rejection, Request, ServerConfig,
-    ServerError, ServerHandshake, ServerResponse, Url,
-};
-pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, Sender};
-
-/// A WebSocket over a `futures-io` stream `S`: a `Stream<Item = Result<Message, Error>>` and a
-/// `Sink<Message>`, with `recv`, `send`, `feed`, `flush`, `close` and `split`. See
-/// [`wslane::driver::WebSocket`] for every method.
-pub type WebSocketStream<S> = wslane::driver::WebSocket<S, AsyncIoTimer>;
-
-/// The receiving half of a split [`WebSocketStream`].
-pub type ReadHalf<S> = wslane::driver::ReadHalf<S, AsyncIoTimer>;
-
-/// The sending half of a split [`WebSocketStream`].
-pub type WriteHalf<S> = wslane::driver::WriteHalf<S, AsyncIoTimer>;
-
-/// Runs `future` under the configured handshake timeout.
-async fn within<T>(
-    limit: std::time::Duration,
-    future: impl std::future::Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    let expired = async {
-        async_io::Timer::after(limit).await;
-        Err(Error::Io(std::io::ErrorKind::TimedOut.into()))
-    };
-    futures_lite::future::or(future, expired).await
-}
+wslane_async::runtime_api!(wslane_async::AsyncIo, "async-io (async-std, smol)");

@@ -1,3 +1,3 @@
 //! The adapter's error: the one every wslane adapter uses, with the cause kept.
 
-pub use wslane::adapter_error::Error;
+pub use wslane_async::Error;

@@ -125,12 +125,10 @@ fn blocking_accept_gives_up_at_the_handshake_timeout() {
     let mut client = TcpStream::connect(addr).unwrap();
     client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
     let (tcp, _) = listener.accept().unwrap();
-    let mut config = Config::default();
-    config.handshake_timeout = Duration::from_millis(200);
+    let mut server = ServerConfig::default();
+    server.limits.timeout = Duration::from_millis(200);
     let start = Instant::now();
-    let result = wslane_mio::accept_with(tcp, ServerConfig::default(), config, |_| {
-        Ok(Acceptance::new())
-    });
+    let result = wslane_mio::accept_with(tcp, server, Config::default(), |_| Ok(Acceptance::new()));
     let elapsed = start.elapsed();
     match result {
         Err(Error::Io(err)) => assert_eq!(err.kind(), std::io::ErrorKind::TimedOut),

@@ -329,10 +329,10 @@ fn garbage_after_the_upgrade_gets_a_1002() {
 
 #[test]
 fn an_unfinished_handshake_is_dropped_at_the_timeout() {
-    let mut config = Config::default();
-    config.handshake_timeout = Duration::from_millis(200);
+    let mut server_config = ServerConfig::default();
+    server_config.limits.timeout = Duration::from_millis(200);
     let (echo, notes) = Echo::new();
-    let server = spawn(echo, ServerConfig::default(), config);
+    let server = spawn(echo, server_config, Config::default());
 
     let start = Instant::now();
     let mut stalled = TcpStream::connect(server.addr).unwrap();

@@ -18,7 +18,6 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio_util::compat::TokioAsyncReadCompatExt;
 use wslane_tokio::{
     Acceptance, CloseCode, Config, Error, Message, PerMessageDeflate, ServerConfig, ServerError,
     ServerHandshake,
@@ -56,46 +55,33 @@ async fn main() -> std::io::Result<()> {
 /// Routes one HTTP connection: the page, the WebSocket endpoint, or 404.
 async fn serve(tcp: TcpStream, id: u64, clients: Clients) -> Result<(), Error> {
     tcp.set_nodelay(true)?;
-    let mut io = tcp.compat();
+    let mut io = tcp;
     let mut handshake = ServerHandshake::new(server_config());
     let request = match wslane_tokio::read_request(&mut io, &mut handshake).await {
         Ok(request) => request,
         // A plain HTTP request: the page, or nothing.
         Err(Error::Request(ServerError::NotWebSocketUpgrade)) => {
-            let tcp = io.into_inner();
             return match handshake.target() {
-                Some("/") => respond(tcp, "200 OK", "text/html; charset=utf-8", PAGE).await,
-                _ => respond(tcp, "404 Not Found", "text/plain", "not found\n").await,
+                Some("/") => respond(io, "200 OK", "text/html; charset=utf-8", PAGE).await,
+                _ => respond(io, "404 Not Found", "text/plain", "not found\n").await,
             };
         }
         // A browser may open a connection it never uses.
         Err(Error::Io(err)) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
         Err(Error::Request(err)) => {
-            io.into_inner().write_all(&err.to_response()).await?;
+            io.write_all(&err.to_response()).await?;
             return Err(Error::Request(err));
         }
         Err(err) => return Err(err),
     };
     if request.path() != "/ws" {
-        return respond(
-            io.into_inner(),
-            "404 Not Found",
-            "text/plain",
-            "not found\n",
-        )
-        .await;
+        return respond(io, "404 Not Found", "text/plain", "not found\n").await;
     }
     // Only the page this server serves may connect: its origin is this host, over http.
     let own_origin = format!("http://{}", request.host());
     if request.origin() != Some(own_origin.as_str()) {
         eprintln!("client {id}: refused origin {:?}", request.origin());
-        return respond(
-            io.into_inner(),
-            "403 Forbidden",
-            "text/plain",
-            "origin not allowed\n",
-        )
-        .await;
+        return respond(io, "403 Forbidden", "text/plain", "origin not allowed\n").await;
     }
     let mut config = Config::default();
     config.max_message_size = MAX_LINE;

@@ -1,7 +1,10 @@
 //! WebSocket (RFC 6455) for tokio.
 //!
-//! A thin binding of the sans-IO [`wslane`] core to tokio: every protocol rule lives in the core; this crate
-//! supplies the transport, the timer, TCP and TLS.
+//! The [`wslane_async`] layer with its runtime fixed to tokio: streams are tokio's own `AsyncRead` +
+//! `AsyncWrite` types (TCP, TLS, `tokio::io::duplex`, an upgraded HTTP connection), timers and the clock
+//! are tokio's (so a paused test clock drives keepalive and close timeouts too). Every protocol rule lives
+//! in the sans-IO [`wslane`] core. The API is the same as `wslane-async-std`'s: moving between runtimes
+//! changes imports and the runtime attribute, nothing else.
 //!
 //! ```no_run
 //! use futures_util::{SinkExt, StreamExt};
@@ -35,47 +38,7 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod client;
-mod server;
-mod stream;
-mod timer;
-
-use tokio_util::compat::Compat;
-
-pub use client::{client_on, connect, connect_with, Connector};
-pub use server::{accept, accept_with, read_request, upgrade};
-pub use stream::MaybeTlsStream;
-pub use timer::TokioTimer;
-
-#[cfg(feature = "deflate")]
-pub use wslane::deflate::{DeflateConfig, PerMessageDeflate};
-pub use wslane::driver::{ConnectGate, Error};
-pub use wslane::handshake::{
-    Acceptance, ClientError, ClientRequest, OriginPolicy, Rejection, Request, ServerConfig,
-    ServerError, ServerHandshake, ServerResponse, Url,
-};
-pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, Sender};
-
-/// A WebSocket over a tokio stream `S` (TCP, TLS, `tokio::io::duplex`, …): a
-/// `Stream<Item = Result<Message, Error>>` and a `Sink<Message>`, with `recv`, `send`, `feed`, `flush`,
-/// `close` and `split`. See [`wslane::driver::WebSocket`] for every method.
-pub type WebSocketStream<S> = wslane::driver::WebSocket<Compat<S>, TokioTimer>;
-
-/// The receiving half of a split [`WebSocketStream`].
-pub type ReadHalf<S> = wslane::driver::ReadHalf<Compat<S>, TokioTimer>;
-
-/// The sending half of a split [`WebSocketStream`].
-pub type WriteHalf<S> = wslane::driver::WriteHalf<Compat<S>, TokioTimer>;
-
-/// Runs `future` under the configured handshake timeout.
-async fn within<T>(
-    limit: std::time::Duration,
-    future: impl std::future::Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    tokio::time::timeout(limit, future)
-        .await
-        .unwrap_or_else(|_| Err(Error::Io(std::io::ErrorKind::TimedOut.into())))
-}
+wslane_async::runtime_api!(wslane_async::Tokio, "tokio");
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

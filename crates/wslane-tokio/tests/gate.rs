@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use support::*;
 use tokio::time::timeout;
-use wslane_tokio::{ClientRequest, CloseCode, Config, ConnectGate, Connector, Error, Url};
+use wslane_tokio::{ClientRequest, CloseCode, Config, ConnectGate, Connector, Error, Limits, Url};
 
 /// How long the slow server holds each handshake.
 const DELAY: Duration = Duration::from_millis(300);
@@ -109,7 +109,7 @@ async fn failed_attempt_lets_the_next_one_connect() {
     .await;
 }
 
-/// `Config::handshake_timeout` bounds each connection's own handshake, not the time it spends queued behind
+/// The handshake timeout (`Limits::timeout`) bounds each connection's own handshake, not the time it spends queued behind
 /// other connections to the same address: three connects that each take 150 ms all succeed under a
 /// 400 ms limit, although the last one waits 300 ms for its turn.
 #[tokio::test]
@@ -117,10 +117,11 @@ async fn handshake_timeout_does_not_count_the_queue() {
     bounded(async {
         let (addr, connecting) = slow_server(Duration::from_millis(150), 0).await;
         let connect = || {
-            let mut config = Config::default();
-            config.handshake_timeout = Duration::from_millis(400);
-            let request = ClientRequest::new(Url::parse(&ws_url(addr, "/")).unwrap());
-            wslane_tokio::connect_with(request, config, Connector::Default)
+            let mut limits = Limits::default();
+            limits.timeout = Duration::from_millis(400);
+            let request =
+                ClientRequest::new(Url::parse(&ws_url(addr, "/")).unwrap()).limits(limits);
+            wslane_tokio::connect_with(request, Config::default(), Connector::Default)
         };
         let (a, b, c) = tokio::join!(connect(), connect(), connect());
         assert_eq!(connecting.max.load(Ordering::SeqCst), 1);

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wslane_tokio::{
     Acceptance, ClientError, ClientRequest, CloseCode, Config, ConnectGate, Connector, Error,
-    Message, OriginPolicy, Rejection, ServerConfig, ServerError, Url,
+    Limits, Message, OriginPolicy, Rejection, ServerConfig, ServerError, Url,
 };
 
 /// What the server's callback saw.
@@ -226,14 +226,13 @@ async fn silent_client_times_out_the_server_handshake() {
         let (listener, addr) = listener().await;
         let _silent = TcpStream::connect(addr).await.unwrap();
         let (tcp, _) = listener.accept().await.unwrap();
-        let mut config = Config::default();
-        config.handshake_timeout = Duration::from_millis(100);
+        let mut server = ServerConfig::default();
+        server.limits.timeout = Duration::from_millis(100);
         let started = Instant::now();
-        let err = wslane_tokio::accept_with(tcp, ServerConfig::default(), config, |_| {
-            Ok(Acceptance::new())
-        })
-        .await
-        .expect_err("the client sent nothing");
+        let err =
+            wslane_tokio::accept_with(tcp, server, Config::default(), |_| Ok(Acceptance::new()))
+                .await
+                .expect_err("the client sent nothing");
         assert!(
             matches!(&err, Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut),
             "{err:?}"
@@ -250,10 +249,10 @@ async fn silent_server_times_out_the_client_handshake() {
     bounded(async {
         let (listener, addr) = listener().await;
         let accepted = tokio::spawn(async move { listener.accept().await.unwrap() });
-        let mut config = Config::default();
-        config.handshake_timeout = Duration::from_millis(100);
-        let request = ClientRequest::new(Url::parse(&ws_url(addr, "/")).unwrap());
-        let err = wslane_tokio::connect_with(request, config, Connector::Default)
+        let mut limits = Limits::default();
+        limits.timeout = Duration::from_millis(100);
+        let request = ClientRequest::new(Url::parse(&ws_url(addr, "/")).unwrap()).limits(limits);
+        let err = wslane_tokio::connect_with(request, Config::default(), Connector::Default)
             .await
             .expect_err("the server never answered");
         assert!(

@@ -42,9 +42,6 @@ pub struct Config {
     /// How long to wait for the peer's close frame after sending one, and (for a client) for the server to
     /// close the transport after the close handshake, before giving up. Default: 10 s.
     pub close_timeout: Duration,
-    /// How long a driver lets the opening handshake take before dropping the transport (the core itself
-    /// has no clock; the adapters apply this). Default: 10 s.
-    pub handshake_timeout: Duration,
 }
 
 impl Default for Config {
@@ -58,7 +55,6 @@ impl Default for Config {
             max_output_buffer: 1 << 20,
             keepalive: None,
             close_timeout: Duration::from_secs(10),
-            handshake_timeout: Duration::from_secs(10),
         }
     }
 }

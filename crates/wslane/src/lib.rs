@@ -14,9 +14,11 @@
 //! | the opening handshake, client and server | [`handshake`] | `alloc` |
 //! | a buffered connection: message assembly, auto-pong, close handshake, keepalive | [`Connection`] | `alloc` |
 //! | permessage-deflate (RFC 7692) | `deflate` | `deflate` (std) |
-//! | the async driver the tokio and async-std adapters share | `driver` | `driver` (std) |
 //!
-//! See `docs/architecture.md` in the repository for a tour of the layers and how an adapter drives them.
+//! Drivers live in other crates: `wslane-async` runs a connection on any async runtime (with
+//! `wslane-tokio` and `wslane-async-std` binding it to tokio and to async-std/smol), and `wslane-mio`
+//! runs it blocking or on a mio event loop. See `docs/architecture.md` in the repository for a tour of the
+//! layers and how a driver calls them.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
@@ -34,20 +36,14 @@ pub mod mask_keys;
 pub mod time;
 pub mod utf8;
 
-#[cfg(feature = "std")]
-pub mod adapter_error;
 #[cfg(feature = "alloc")]
 pub mod config;
 #[cfg(feature = "alloc")]
 pub mod connection;
 #[cfg(feature = "deflate")]
 pub mod deflate;
-#[cfg(feature = "driver")]
-pub mod driver;
 #[cfg(feature = "alloc")]
 pub mod extension;
-#[cfg(feature = "std")]
-pub mod gate;
 #[cfg(feature = "alloc")]
 pub mod handshake;
 #[cfg(feature = "alloc")]

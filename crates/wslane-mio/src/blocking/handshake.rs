@@ -1,4 +1,4 @@
-//! The opening handshake over a blocking transport, bounded by [`Config::handshake_timeout`]. The rules are
+//! The opening handshake over a blocking transport, bounded by [`Limits::timeout`](wslane::handshake::Limits::timeout). The rules are
 //! the core's ([`wslane::handshake`]); this only moves bytes.
 
 use std::io;
@@ -15,7 +15,7 @@ use wslane::Config;
 
 use super::{is_retry, Transport, WebSocket};
 use crate::Error;
-use wslane::gate::ConnectGate;
+use wslane_async::ConnectGate;
 
 /// Bytes read per call while the head is incomplete; the head itself is bounded by the handshake limits.
 const HEAD_CHUNK: usize = 1024;
@@ -54,7 +54,7 @@ pub fn accept<S: Transport>(stream: S) -> Result<WebSocket<S>, Error> {
 /// Accepts a WebSocket connection on `stream`. `decide` sees the checked request (path, headers, `Origin`,
 /// offered subprotocols) and accepts it, with a subprotocol and extra response fields, or refuses it with
 /// a status. Refusals, the caller's or the handshake's own, are answered before the error is returned. The
-/// handshake is bounded by [`Config::handshake_timeout`] (an [`io::ErrorKind::TimedOut`] error).
+/// handshake is bounded by [`Limits::timeout`](wslane::handshake::Limits::timeout) (an [`io::ErrorKind::TimedOut`] error).
 pub fn accept_with<S, F>(
     mut stream: S,
     server: impl Into<Arc<ServerConfig>>,
@@ -65,8 +65,8 @@ where
     S: Transport,
     F: FnOnce(&Request) -> Result<Acceptance, Rejection>,
 {
-    let deadline = Deadline::after(config.handshake_timeout);
     let mut handshake = ServerHandshake::new(server);
+    let deadline = Deadline::after(handshake.limits().timeout);
     let mut buf = [0; HEAD_CHUNK];
     let request = loop {
         let n = read_some(&mut stream, &mut buf, &deadline)?;
@@ -106,7 +106,7 @@ pub fn connect(url: &str) -> Result<(WebSocket<TcpStream>, ServerResponse), Erro
 }
 
 /// Connects with a built request (origin, subprotocols, extensions, extra fields) and connection settings.
-/// Connecting, then the opening handshake, are each bounded by [`Config::handshake_timeout`].
+/// Connecting, then the opening handshake, are each bounded by [`Limits::timeout`](wslane::handshake::Limits::timeout).
 ///
 /// RFC 6455 section 4.1: while this connection is in the CONNECTING state, other connections from this
 /// process (made with this function) to the same address wait their turn.
@@ -117,7 +117,7 @@ pub fn connect_with(
     request: ClientRequest,
     config: Config,
 ) -> Result<(WebSocket<TcpStream>, ServerResponse), Error> {
-    let limit = config.handshake_timeout;
+    let limit = request.handshake_limits().timeout;
     let url = request.url();
     if url.is_tls() {
         return Err(Error::Io(io::Error::new(
@@ -144,14 +144,14 @@ pub fn connect_with(
 }
 
 /// Runs the client handshake on a stream that is already connected (a TLS stream, a proxy tunnel, a Unix
-/// socket), bounded by [`Config::handshake_timeout`]. The caller keeps the section 4.1 rule for such
+/// socket), bounded by [`Limits::timeout`](wslane::handshake::Limits::timeout). The caller keeps the section 4.1 rule for such
 /// streams.
 pub fn client_on<S: Transport>(
     stream: S,
     request: ClientRequest,
     config: Config,
 ) -> Result<(WebSocket<S>, ServerResponse), Error> {
-    let deadline = Deadline::after(config.handshake_timeout);
+    let deadline = Deadline::after(request.handshake_limits().timeout);
     handshake(stream, request, config, &deadline)
 }
 

@@ -40,7 +40,7 @@ const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 /// A WebSocket server: a listener and its connections, served on one thread by a [`Handler`].
 ///
 /// Each accepted socket goes through the same phases: the opening handshake (bounded in size by the
-/// core's [`Limits`](wslane::handshake::Limits) and in time by [`Config::handshake_timeout`]; a refusal
+/// core's [`Limits`](wslane::handshake::Limits) and in time by [`Limits::timeout`](wslane::handshake::Limits::timeout); a refusal
 /// is answered with its HTTP status), the open connection (driven by a [`Connection`]), and a short
 /// [linger](Self::set_linger) once our side is shut down. The loop only moves bytes:
 ///
@@ -144,7 +144,7 @@ enum Step {
 
 impl Server {
     /// Listens on `addr`. `server` sets the handshake's limits, origin policy and extensions; `config` every
-    /// connection's (including [`Config::handshake_timeout`]).
+    /// connection's (including [`Limits::timeout`](wslane::handshake::Limits::timeout)).
     pub fn bind(
         addr: SocketAddr,
         server: impl Into<Arc<ServerConfig>>,
@@ -352,7 +352,7 @@ impl Core {
             self.peers.release(id.index);
             return;
         }
-        let deadline = self.clock.after(self.config.handshake_timeout);
+        let deadline = self.clock.after(self.server_config.limits.timeout);
         self.peers.put(Peer {
             id,
             socket,

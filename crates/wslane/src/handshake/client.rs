@@ -49,11 +49,18 @@ impl ClientRequest {
         &self.url
     }
 
-    /// Sets the bounds on the response head. Default: [`Limits::default`].
+    /// Sets the bounds on the handshake (response head size and fields, time). Default:
+    /// [`Limits::default`].
     #[must_use]
     pub fn limits(mut self, limits: Limits) -> ClientRequest {
         self.limits = limits;
         self
+    }
+
+    /// The bounds on this handshake: response head size and fields, and the time a driver allows.
+    #[must_use]
+    pub fn handshake_limits(&self) -> Limits {
+        self.limits
     }
 
     /// Sends an `Origin` field, as a browser would (`https://example.com`).

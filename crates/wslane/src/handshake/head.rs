@@ -1,8 +1,10 @@
 //! Incremental reading of an HTTP head (request or response line and header fields), bounded by [`Limits`].
 
 use alloc::vec::Vec;
+use core::time::Duration;
 
-/// Bounds on the HTTP head a handshake reads, the defence against a peer that never ends its head.
+/// Bounds on the opening handshake, the defence against a peer that never ends its head: in size, by the
+/// handshake itself, and in time, by the driver that runs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -10,6 +12,10 @@ pub struct Limits {
     pub max_head_size: usize,
     /// The most header fields accepted. Default: 64.
     pub max_headers: usize,
+    /// How long the whole opening handshake may take (for a client: connecting, TLS, request and
+    /// response; for a server: reading the request and writing the answer). The core has no clock: every
+    /// driver (`wslane-async`, `wslane-mio`) drops the transport when this passes. Default: 10 s.
+    pub timeout: Duration,
 }
 
 impl Default for Limits {
@@ -17,6 +23,7 @@ impl Default for Limits {
         Limits {
             max_head_size: 8 << 10,
             max_headers: 64,
+            timeout: Duration::from_secs(10),
         }
     }
 }

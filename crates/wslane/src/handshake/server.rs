@@ -135,6 +135,12 @@ impl ServerHandshake {
 }
 
 impl ServerHandshake {
+    /// The bounds on this handshake: request head size and fields, and the time a driver allows.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.head.limits()
+    }
+
     /// The request target (such as `/` or `/ws?room=1`) once a whole, well-formed head has been read, also
     /// when the request was refused. A server that answers ordinary HTTP requests on the same port routes
     /// a refused [`ServerError::NotWebSocketUpgrade`] by it.

@@ -1,13 +1,13 @@
-//! The adapters' error (feature `std`): the cause kept, whether I/O, protocol, handshake or misuse. Every
-//! adapter, async or blocking, reports failures with it, so moving between them changes no error handling.
+//! The drivers' error: the cause kept, whether I/O, protocol, handshake or misuse. Every driver, async or
+//! blocking (`wslane-mio` uses it too), reports failures with it, so moving between them changes no error
+//! handling.
 
 use std::boxed::Box;
 use std::fmt;
 use std::io;
 
-use crate::close::CloseCode;
-use crate::error::SendError;
-use crate::handshake::{ClientError, ServerError, UrlError};
+use wslane::handshake::{ClientError, ServerError, UrlError};
+use wslane::{CloseCode, SendError};
 
 /// Why an operation on an adapter's WebSocket failed.
 #[derive(Debug)]
@@ -17,7 +17,7 @@ pub enum Error {
     Io(io::Error),
     /// The connection failed: a protocol violation by the peer (with the close code that was sent), or a
     /// keepalive or close timeout.
-    Protocol(crate::Error),
+    Protocol(wslane::Error),
     /// Server side: the client's opening handshake was refused (the error has the HTTP status that was
     /// answered).
     Request(ServerError),
@@ -36,8 +36,8 @@ pub enum Error {
     Send(SendError),
     /// The connection is closed; nothing more can be sent or received.
     Closed,
-    /// A [`Fragment`](crate::connection::Fragment) event cannot be returned as a whole message: receive
-    /// borrowed events (`recv_with`, `read_with`) in [`ReceiveMode::Fragments`](crate::ReceiveMode::Fragments).
+    /// A [`Fragment`](wslane::Fragment) event cannot be returned as a whole message: receive
+    /// borrowed events (`recv_with`, `read_with`) in [`ReceiveMode::Fragments`](wslane::ReceiveMode::Fragments).
     FragmentsMode,
 }
 
@@ -105,8 +105,8 @@ impl From<io::Error> for Error {
     }
 }
 
-impl From<crate::Error> for Error {
-    fn from(err: crate::Error) -> Error {
+impl From<wslane::Error> for Error {
+    fn from(err: wslane::Error) -> Error {
         Error::Protocol(err)
     }
 }

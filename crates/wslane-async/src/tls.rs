@@ -1,13 +1,27 @@
-//! The default TLS client settings the adapters share for `wss://` (features `rustls-webpki-roots` and
-//! `rustls-native-roots`).
+//! How a `wss://` connection makes its TLS session, and the default rustls client settings (features
+//! `rustls-webpki-roots` and `rustls-native-roots`).
 
+#[cfg(feature = "tls")]
 use std::io;
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 
-pub use rustls;
+/// How a `wss://` connection makes its TLS session.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub enum Connector {
+    /// The crate's default: rustls with the roots chosen by the enabled feature (`rustls-webpki-roots` or
+    /// `rustls-native-roots`); without either, `wss://` fails.
+    #[default]
+    Default,
+    /// rustls with the caller's configuration (roots, client certificates, ALPN).
+    #[cfg(feature = "tls")]
+    Rustls(Arc<rustls::ClientConfig>),
+}
 
 /// A rustls client configuration trusting the roots the enabled features name: the webpki roots bundled
 /// with the crate, the operating system's, or both. Fails when no root was found.
+#[cfg(feature = "tls")]
 pub fn default_client_config() -> io::Result<Arc<rustls::ClientConfig>> {
     #[allow(unused_mut)]
     let mut roots = rustls::RootCertStore::empty();
@@ -35,6 +49,7 @@ pub fn default_client_config() -> io::Result<Arc<rustls::ClientConfig>> {
 }
 
 /// The server name to verify for `host`.
+#[cfg(feature = "tls")]
 pub fn server_name(host: &str) -> io::Result<rustls::pki_types::ServerName<'static>> {
     rustls::pki_types::ServerName::try_from(std::string::String::from(host))
         .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))

@@ -4,14 +4,14 @@
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
 use futures_sink::Sink;
 
-use super::{Error, Timer, WebSocket};
-use crate::close::CloseCode;
-use crate::message::Message;
+use crate::runtime::Transport;
+use crate::{Error, WebSocket};
+use wslane::CloseCode;
+use wslane::Message;
 
-impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> Sink<Message> for WebSocket<T, R> {
+impl<S: Unpin, R: Transport<S>> Sink<Message> for WebSocket<S, R> {
     type Error = Error;
 
     /// Ready while the output buffer is below its limit; otherwise writes it out first.
@@ -32,7 +32,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> Sink<Message> for WebSocket<T,
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
         if this.conn.state().can_send() {
-            this.conn.close(CloseCode::NORMAL, "")?;
+            this.conn.sender().close(CloseCode::NORMAL, "")?;
         }
         this.poll_flush_all(cx).map_err(Error::Io)
     }

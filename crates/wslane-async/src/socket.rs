@@ -8,15 +8,16 @@ use std::task::Wake;
 use std::vec::Vec;
 
 use futures_core::Stream;
-use futures_io::{AsyncRead, AsyncWrite};
 
-use super::{Error, Timer};
-use crate::close::CloseCode;
-use crate::connection::{Connection, Event, Sender, State};
-use crate::message::Message;
-use crate::time::Instant;
+use crate::runtime::{Runtime, Timer, Transport};
+use crate::Error;
+use wslane::CloseCode;
+use wslane::Instant;
+use wslane::Message;
+use wslane::{Connection, Event, Sender, State};
 
-/// A WebSocket over an async transport `T`, with timers from `R`. Implements
+/// A WebSocket over a stream `S` of runtime `R` (TCP, TLS, an upgraded HTTP connection, an in-memory
+/// pipe). Implements
 /// `Stream<Item = Result<Message, Error>>` and `Sink<Message>`, and has plain async methods
 /// ([`recv`](Self::recv), [`send`](Self::send), [`close`](Self::close)).
 ///
@@ -26,8 +27,9 @@ use crate::time::Instant;
 /// batch of replies in one write:
 ///
 /// ```no_run
-/// # async fn echo<T, R>(mut ws: wslane::driver::WebSocket<T, R>) -> Result<(), wslane::driver::Error>
-/// # where T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin, R: wslane::driver::Timer {
+/// # async fn echo<S: Unpin, R: wslane_async::Transport<S>>(
+/// #     mut ws: wslane_async::WebSocket<S, R>,
+/// # ) -> Result<(), wslane_async::Error> {
 /// while let Some(message) = ws.recv().await {
 ///     let message = message?;
 ///     if message.is_data() {
@@ -36,10 +38,10 @@ use crate::time::Instant;
 /// }
 /// # Ok(()) }
 /// ```
-pub struct WebSocket<T, R> {
-    pub(super) io: T,
-    pub(super) conn: Connection,
-    timer: R,
+pub struct WebSocket<S, R: Runtime> {
+    pub(crate) io: S,
+    pub(crate) conn: Connection,
+    timer: R::Timer,
     armed: Option<Instant>,
     epoch: std::time::Instant,
     /// Bytes were written since the last transport flush.
@@ -92,7 +94,7 @@ impl Wake for WakerSet {
     }
 }
 
-impl<T, R> core::fmt::Debug for WebSocket<T, R> {
+impl<S, R: Runtime> core::fmt::Debug for WebSocket<S, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("WebSocket")
             .field("conn", &self.conn)
@@ -101,15 +103,15 @@ impl<T, R> core::fmt::Debug for WebSocket<T, R> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
+impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// Drives `conn`, an established connection, over `io`.
-    pub fn new(io: T, conn: Connection, timer: R) -> WebSocket<T, R> {
+    pub fn new(io: S, conn: Connection) -> WebSocket<S, R> {
         WebSocket {
             io,
             conn,
             armed: None,
-            epoch: timer.now(),
-            timer,
+            epoch: R::now(),
+            timer: R::timer(),
             unflushed: false,
             phase: Phase::Open,
             transport_closed: false,
@@ -123,7 +125,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     }
 
     /// The transport.
-    pub fn get_ref(&self) -> &T {
+    pub fn get_ref(&self) -> &S {
         &self.io
     }
 
@@ -149,8 +151,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     /// when the received input runs dry.
     ///
     /// ```no_run
-    /// # async fn echo<T, R>(mut ws: wslane::driver::WebSocket<T, R>) -> Result<(), wslane::driver::Error>
-    /// # where T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin, R: wslane::driver::Timer {
+    /// # async fn echo<S: Unpin, R: wslane_async::Transport<S>>(
+    /// #     mut ws: wslane_async::WebSocket<S, R>,
+    /// # ) -> Result<(), wslane_async::Error> {
     /// use wslane::Event;
     ///
     /// while let Some(result) = ws
@@ -245,7 +248,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
                 continue;
             }
             let buf = self.conn.read_buffer(1);
-            match Pin::new(&mut self.io).poll_read(cx, buf) {
+            match R::poll_read(Pin::new(&mut self.io), cx, buf) {
                 Poll::Ready(Ok(0)) => self.conn.handle_eof(),
                 Poll::Ready(Ok(n)) => self.conn.handle_read(n),
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
@@ -268,7 +271,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
 
     /// Starts writing what is left and closing the transport, bounded by the close timeout.
     fn begin_ending(&mut self, cx: &mut Context<'_>) {
-        let deadline = self.timer.now() + self.conn.config().close_timeout;
+        let deadline = R::now() + self.conn.config().close_timeout;
         self.timer.reset(deadline);
         self.armed = None;
         self.phase = Phase::Ending(deadline);
@@ -280,7 +283,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     fn poll_ending(&mut self, cx: &mut Context<'_>, deadline: std::time::Instant) -> Poll<()> {
         let finished = match self.poll_shutdown(cx) {
             Poll::Ready(_) => true,
-            Poll::Pending => self.timer.now() >= deadline || self.timer.poll_expired(cx).is_ready(),
+            Poll::Pending => R::now() >= deadline || self.timer.poll_expired(cx).is_ready(),
         };
         if finished {
             self.phase = Phase::Done;
@@ -292,7 +295,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
 
     /// Fires the connection's timer when due and arms the runtime's timer for the next deadline.
     /// Ready when a timeout was handled (so there may be new work).
-    pub(super) fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(deadline) = self.conn.poll_timeout() else {
             self.armed = None;
             return Poll::Pending;
@@ -320,11 +323,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     }
 
     fn now(&self) -> Instant {
-        Instant::from_duration(self.timer.now().saturating_duration_since(self.epoch))
+        Instant::from_duration(R::now().saturating_duration_since(self.epoch))
     }
 
     /// Writes queued output until none is left or the transport would block.
-    pub(super) fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    pub(crate) fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let waker = self.write_waker(cx);
         let mut cx = Context::from_waker(&waker);
         loop {
@@ -332,7 +335,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
             if out.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            match Pin::new(&mut self.io).poll_write(&mut cx, out) {
+            match R::poll_write(Pin::new(&mut self.io), &mut cx, out) {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                 }
@@ -348,13 +351,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     }
 
     /// Writes all queued output and flushes the transport.
-    pub(super) fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    pub(crate) fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         if let Err(err) = core::task::ready!(self.poll_write_queued(cx)) {
             return Poll::Ready(Err(err));
         }
         if self.unflushed {
             let waker = self.write_waker(cx);
-            core::task::ready!(Pin::new(&mut self.io).poll_flush(&mut Context::from_waker(&waker)))?;
+            core::task::ready!(R::poll_flush(
+                Pin::new(&mut self.io),
+                &mut Context::from_waker(&waker)
+            ))?;
             self.unflushed = false;
         }
         Poll::Ready(Ok(()))
@@ -372,7 +378,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
             return Poll::Ready(Ok(()));
         }
         core::task::ready!(self.poll_flush_all(cx))?;
-        core::task::ready!(Pin::new(&mut self.io).poll_close(cx))?;
+        core::task::ready!(R::poll_close(Pin::new(&mut self.io), cx))?;
         self.transport_closed = true;
         Poll::Ready(Ok(()))
     }
@@ -400,7 +406,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     /// Runs the close handshake: sends a close frame, then reads (dropping data messages) until the peer's
     /// close arrives and the transport is closed, or the close timeout passes.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.conn.close(code, reason)?;
+        self.conn.sender().close(code, reason)?;
         self.flush().await?;
         while let Some(result) = self.recv_with(|_| ()).await {
             result?;
@@ -409,7 +415,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     }
 
     /// Waits while the output buffer is at its limit, writing it out.
-    pub(super) fn poll_ready_to_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    pub(crate) fn poll_ready_to_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if let Err(err) = core::task::ready!(self.poll_room(cx)) {
             return Poll::Ready(Err(err.into()));
         }
@@ -420,24 +426,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     }
 
     /// Queues a message on the connection.
-    pub(super) fn queue(&mut self, message: Message) -> Result<(), Error> {
-        match message {
-            Message::Text(text) => self.conn.send_text(&text)?,
-            Message::Binary(data) => self.conn.send_binary(&data)?,
-            Message::Ping(data) => self.conn.ping(&data)?,
-            Message::Pong(data) => self.conn.pong(&data)?,
-            Message::Close(frame) => {
-                let (code, reason) = frame.map_or((CloseCode::NORMAL, Default::default()), |f| {
-                    (f.code, f.reason)
-                });
-                self.conn.close(code, &reason)?;
-            }
-        }
-        Ok(())
+    pub(crate) fn queue(&mut self, message: Message) -> Result<(), Error> {
+        Ok(self.conn.send(&message)?)
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> Stream for WebSocket<T, R> {
+impl<S: Unpin, R: Transport<S>> Stream for WebSocket<S, R> {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

@@ -5,28 +5,28 @@ use core::task::{Context, Poll};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_core::Stream;
-use futures_io::{AsyncRead, AsyncWrite};
 use futures_sink::Sink;
 
-use super::{Error, Timer, WebSocket};
-use crate::close::CloseCode;
-use crate::connection::Event;
-use crate::message::Message;
+use crate::runtime::{Runtime, Transport};
+use crate::{Error, WebSocket};
+use wslane::CloseCode;
+use wslane::Event;
+use wslane::Message;
 
 /// The receiving half. It also transmits pongs and the close reply, and runs the timers, so keep polling
 /// it for the connection to stay healthy.
 #[derive(Debug)]
-pub struct ReadHalf<T, R> {
-    shared: Arc<Mutex<WebSocket<T, R>>>,
+pub struct ReadHalf<S, R: Runtime> {
+    shared: Arc<Mutex<WebSocket<S, R>>>,
 }
 
 /// The sending half.
 #[derive(Debug)]
-pub struct WriteHalf<T, R> {
-    shared: Arc<Mutex<WebSocket<T, R>>>,
+pub struct WriteHalf<S, R: Runtime> {
+    shared: Arc<Mutex<WebSocket<S, R>>>,
 }
 
-fn lock<T, R>(shared: &Mutex<WebSocket<T, R>>) -> MutexGuard<'_, WebSocket<T, R>> {
+fn lock<S, R: Runtime>(shared: &Mutex<WebSocket<S, R>>) -> MutexGuard<'_, WebSocket<S, R>> {
     // A panic in another half's poll leaves the connection state consistent (every update is a single
     // assignment after the fact), so a poisoned lock is still usable.
     shared
@@ -34,10 +34,10 @@ fn lock<T, R>(shared: &Mutex<WebSocket<T, R>>) -> MutexGuard<'_, WebSocket<T, R>
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
+impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// Splits into a reading and a writing half. The transport's read and write wakers are kept apart by
     /// the transport itself (as TCP streams do), so each half waits on its own direction.
-    pub fn split(self) -> (ReadHalf<T, R>, WriteHalf<T, R>) {
+    pub fn split(self) -> (ReadHalf<S, R>, WriteHalf<S, R>) {
         let shared = Arc::new(Mutex::new(self));
         (
             ReadHalf {
@@ -48,7 +48,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WebSocket<T, R> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> ReadHalf<T, R> {
+impl<S: Unpin, R: Transport<S>> ReadHalf<S, R> {
     /// Receives the next whole message, as [`WebSocket::recv`].
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
         core::future::poll_fn(|cx| lock(&self.shared).poll_recv(cx)).await
@@ -63,7 +63,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> ReadHalf<T, R> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> Stream for ReadHalf<T, R> {
+impl<S: Unpin, R: Transport<S>> Stream for ReadHalf<S, R> {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -71,7 +71,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> Stream for ReadHalf<T, R> {
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WriteHalf<T, R> {
+impl<S: Unpin, R: Transport<S>> WriteHalf<S, R> {
     /// Queues a message without flushing, waiting while the output buffer is full.
     pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
         core::future::poll_fn(|cx| lock(&self.shared).poll_ready_to_send(cx)).await?;
@@ -93,12 +93,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> WriteHalf<T, R> {
 
     /// Sends a close frame and flushes it. The read half sees the peer's close and then the end.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        lock(&self.shared).conn.close(code, reason)?;
+        lock(&self.shared).conn.sender().close(code, reason)?;
         self.flush().await
     }
 }
 
-impl<T: AsyncRead + AsyncWrite + Unpin, R: Timer> Sink<Message> for WriteHalf<T, R> {
+impl<S: Unpin, R: Transport<S>> Sink<Message> for WriteHalf<S, R> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
