@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use support::*;
 use wslane::deflate::{DeflateConfig, PerMessageDeflate};
-use wslane::extension::{parse_extensions, Extension, ExtensionFactory, ExtensionOffer};
+use wslane::extension::{parse_extensions, Extension, ExtensionElement, ExtensionFactory};
 use wslane::handshake::{
     accept_key, Acceptance, ClientError, ClientRequest, ServerConfig, ServerHandshake, Url,
 };
@@ -114,13 +114,13 @@ impl HeapWatch {
 
 const NAME: &str = "permessage-deflate";
 
-fn offers(header: &str) -> Vec<ExtensionOffer> {
+fn offers(header: &str) -> Vec<ExtensionElement> {
     let mut out = Vec::new();
     parse_extensions(header, &mut out).expect("a well-formed header");
     out
 }
 
-fn element(header: &str) -> ExtensionOffer {
+fn element(header: &str) -> ExtensionElement {
     let mut all = offers(header);
     assert_eq!(all.len(), 1, "{header}");
     all.remove(0)
@@ -899,7 +899,7 @@ fn config_strategy() -> impl Strategy<Value = DeflateConfig> {
     })
 }
 
-fn param<'a>(element: &'a ExtensionOffer, name: &str) -> Option<&'a Option<String>> {
+fn param<'a>(element: &'a ExtensionElement, name: &str) -> Option<&'a Option<String>> {
     element
         .params
         .iter()
@@ -921,7 +921,7 @@ proptest! {
         offer_params in offer_strategy(),
         config in config_strategy(),
     ) {
-        let offer = ExtensionOffer { name: NAME.into(), params: offer_params.clone() };
+        let offer = ExtensionElement { name: NAME.into(), params: offer_params.clone() };
         let accepted = PerMessageDeflate::new(config).accept(std::slice::from_ref(&offer)).unwrap();
         let offered_server_bits = bits_of(param(&offer, "server_max_window_bits"));
         let offered_client_bits = param(&offer, "client_max_window_bits");
@@ -1731,7 +1731,7 @@ fn a_message_inflating_to_exactly_the_limit_is_accepted() {
 fn a_decompression_bomb_stops_at_the_message_limit() {
     let factory = Arc::new(PerMessageDeflate::default());
     let (element, codec) = factory
-        .accept(&[ExtensionOffer::new("permessage-deflate")])
+        .accept(&[ExtensionElement::new("permessage-deflate")])
         .unwrap()
         .unwrap();
     assert_eq!(element.to_string(), "permessage-deflate");
@@ -1740,7 +1740,7 @@ fn a_decompression_bomb_stops_at_the_message_limit() {
     let mut server = Connection::server(config).with_extension(codec);
     // 10 MiB of zeros compresses to about 10 KiB; send it as a client would.
     let client_codec = PerMessageDeflate::default()
-        .confirm(&ExtensionOffer::new("permessage-deflate"))
+        .confirm(&ExtensionElement::new("permessage-deflate"))
         .unwrap();
     let mut client =
         Connection::client(Config::default(), || [1, 2, 3, 4]).with_extension(client_codec);

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use wslane::extension::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
+use wslane::extension::{
+    Accepted, Extension, ExtensionElement, ExtensionFactory, NegotiationError,
+};
 use wslane::handshake::{
     accept_key, Acceptance, BuildError, ClientError, ClientHandshake, ClientRequest, ClientUpgrade,
     Limits, OriginPolicy, Rejection, Request, ServerConfig, ServerError, ServerHandshake, Url,
@@ -54,7 +56,7 @@ impl Extension for TestExtension {
 
 struct TestFactory;
 
-fn level(offer: &ExtensionOffer) -> Result<Option<String>, NegotiationError> {
+fn level(offer: &ExtensionElement) -> Result<Option<String>, NegotiationError> {
     let mut level = None;
     for (name, value) in &offer.params {
         match name.as_str() {
@@ -71,21 +73,21 @@ impl ExtensionFactory for TestFactory {
         "x-test"
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
-        vec![ExtensionOffer::new("x-test").param("level", Some("2"))]
+    fn offers(&self) -> Vec<ExtensionElement> {
+        vec![ExtensionElement::new("x-test").param("level", Some("2"))]
     }
 
-    fn accept(&self, offers: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
+    fn accept(&self, offers: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
         for offer in offers {
             if let Some(level) = level(offer)? {
-                let element = ExtensionOffer::new("x-test").param("level", Some(&level));
+                let element = ExtensionElement::new("x-test").param("level", Some(&level));
                 return Ok(Some((element, Box::new(TestExtension))));
             }
         }
         Ok(None)
     }
 
-    fn confirm(&self, response: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+    fn confirm(&self, response: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
         level(response)?.ok_or_else(|| NegotiationError("unknown parameter".into()))?;
         Ok(Box::new(TestExtension))
     }
@@ -99,15 +101,15 @@ impl ExtensionFactory for Declining {
         self.0
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
-        vec![ExtensionOffer::new(self.0)]
+    fn offers(&self) -> Vec<ExtensionElement> {
+        vec![ExtensionElement::new(self.0)]
     }
 
-    fn accept(&self, _: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
+    fn accept(&self, _: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
         Ok(None)
     }
 
-    fn confirm(&self, _: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+    fn confirm(&self, _: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
         Err(NegotiationError("never offered".into()))
     }
 }
@@ -120,16 +122,16 @@ impl ExtensionFactory for Injecting {
         "x-inject"
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
-        vec![ExtensionOffer::new("x-inject").param("v", Some("1\r\nEvil: yes"))]
+    fn offers(&self) -> Vec<ExtensionElement> {
+        vec![ExtensionElement::new("x-inject").param("v", Some("1\r\nEvil: yes"))]
     }
 
-    fn accept(&self, _: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
-        let element = ExtensionOffer::new("x-inject").param("v", Some("1\r\nEvil: yes"));
+    fn accept(&self, _: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
+        let element = ExtensionElement::new("x-inject").param("v", Some("1\r\nEvil: yes"));
         Ok(Some((element, Box::new(TestExtension))))
     }
 
-    fn confirm(&self, _: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+    fn confirm(&self, _: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
         Ok(Box::new(TestExtension))
     }
 }
@@ -393,7 +395,7 @@ fn server_exposes_the_request_and_negotiates() {
     // The first x-test offer has a parameter the factory does not know, so it takes the second.
     assert_eq!(
         request.accepted_extension(),
-        Some(&ExtensionOffer::new("x-test").param("level", Some("3")))
+        Some(&ExtensionElement::new("x-test").param("level", Some("3")))
     );
     assert!(request.trailing().is_empty());
 

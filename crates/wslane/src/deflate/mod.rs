@@ -37,7 +37,7 @@ use alloc::vec::Vec;
 
 use self::codec::{DeflateCodec, Direction};
 use self::params::{Params, Side};
-use crate::extension::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
+use crate::extension::{Accepted, Extension, ExtensionElement, ExtensionFactory, NegotiationError};
 
 pub use self::params::NAME;
 
@@ -160,7 +160,7 @@ impl ExtensionFactory for PerMessageDeflate {
         NAME
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
+    fn offers(&self) -> Vec<ExtensionElement> {
         let config = &self.config;
         let offer = Params {
             server_no_context_takeover: config.server_no_context_takeover,
@@ -175,7 +175,7 @@ impl ExtensionFactory for PerMessageDeflate {
         alloc::vec![offer.to_element()]
     }
 
-    fn accept(&self, offers: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
+    fn accept(&self, offers: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
         // RFC 7692 section 5: an invalid offer, or one the server cannot honour, is declined; the next
         // offer may still be accepted.
         for offer in offers {
@@ -197,7 +197,7 @@ impl ExtensionFactory for PerMessageDeflate {
         Ok(None)
     }
 
-    fn confirm(&self, response: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+    fn confirm(&self, response: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
         let config = &self.config;
         let refuse = |why: &str| Err(NegotiationError(format!("permessage-deflate: {why}")));
         let Some(answer) = Params::parse(response, Side::Response) else {

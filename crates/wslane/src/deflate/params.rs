@@ -1,6 +1,6 @@
 //! The four parameters of RFC 7692 section 7.1, read from an offer or a response.
 
-use crate::extension::ExtensionOffer;
+use crate::extension::ExtensionElement;
 
 /// The name of the extension.
 pub const NAME: &str = "permessage-deflate";
@@ -26,7 +26,7 @@ pub(crate) enum Side {
 impl Params {
     /// Validates an element: known parameters only, each at most once, values `8` to `15` written without
     /// leading zeros (sections 7.1.2.1 and 7.1.2.2). `None` for an invalid element.
-    pub(crate) fn parse(element: &ExtensionOffer, side: Side) -> Option<Params> {
+    pub(crate) fn parse(element: &ExtensionElement, side: Side) -> Option<Params> {
         let mut params = Params::default();
         let mut seen = [false; 4];
         for (name, value) in &element.params {
@@ -57,8 +57,8 @@ impl Params {
     }
 
     /// The element carrying these parameters.
-    pub(crate) fn to_element(self) -> ExtensionOffer {
-        let mut element = ExtensionOffer::new(NAME);
+    pub(crate) fn to_element(self) -> ExtensionElement {
+        let mut element = ExtensionElement::new(NAME);
         let mut digits = [0u8; 2];
         if self.server_no_context_takeover {
             element = element.param("server_no_context_takeover", None);
@@ -105,10 +105,10 @@ fn decimal(bits: u8, digits: &mut [u8; 2]) -> &str {
 mod tests {
     use super::*;
 
-    fn element(params: &[(&str, Option<&str>)]) -> ExtensionOffer {
+    fn element(params: &[(&str, Option<&str>)]) -> ExtensionElement {
         params
             .iter()
-            .fold(ExtensionOffer::new(NAME), |e, (n, v)| e.param(n, *v))
+            .fold(ExtensionElement::new(NAME), |e, (n, v)| e.param(n, *v))
     }
 
     #[test]
