@@ -119,7 +119,10 @@ impl ExtensionFactory for TestFactory {
         );
         let has = |name: &str| offer.params.iter().any(|(n, _)| n == name);
         if has("bad") {
-            return Err(NegotiationError("bad parameter".into()));
+            return Err(NegotiationError::UnknownParameter {
+                extension: TEST_EXTENSION.into(),
+                parameter: "bad".into(),
+            });
         }
         if has("decline") {
             return Ok(None);
@@ -134,7 +137,10 @@ impl ExtensionFactory for TestFactory {
 
     fn confirm(&self, response: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
         if response.params.iter().any(|(n, _)| n == "bad") {
-            return Err(NegotiationError("bad parameter".into()));
+            return Err(NegotiationError::UnknownParameter {
+                extension: TEST_EXTENSION.into(),
+                parameter: "bad".into(),
+            });
         }
         Ok(Box::new(Doubler))
     }

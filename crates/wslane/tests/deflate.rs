@@ -14,7 +14,9 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use support::*;
 use wslane::deflate::{DeflateConfig, PerMessageDeflate};
-use wslane::extension::{parse_extensions, Extension, ExtensionElement, ExtensionFactory};
+use wslane::extension::{
+    parse_extensions, Extension, ExtensionElement, ExtensionFactory, NegotiationError,
+};
 use wslane::handshake::{
     accept_key, Acceptance, ClientError, ClientRequest, ServerConfig, ServerHandshake, Url,
 };
@@ -1000,75 +1002,97 @@ proptest! {
 
 #[test]
 fn the_client_refuses_responses_it_did_not_allow() {
+    use NegotiationError as N;
     let defaults = DeflateConfig::default();
     let asks_server_10 = deflate_config(|c| c.server_max_window_bits = 10);
     let offers_client_10 = deflate_config(|c| c.client_max_window_bits = 10);
     let asks_no_takeover = deflate_config(|c| c.server_no_context_takeover = true);
-    let cases: &[(&str, DeflateConfig)] = &[
-        ("permessage-deflate; x-unknown", defaults),
-        (
-            "permessage-deflate; server_no_context_takeover; mux=1",
-            defaults,
-        ),
+    let unknown = |p: &str| N::UnknownParameter {
+        extension: NAME.into(),
+        parameter: p.into(),
+    };
+    let duplicate = |p: &str| N::DuplicateParameter {
+        extension: NAME.into(),
+        parameter: p.into(),
+    };
+    let invalid = |p: &str, v: Option<&str>| N::InvalidValue {
+        extension: NAME.into(),
+        parameter: p.into(),
+        value: v.map(String::from),
+    };
+    let not_offered = |p: &str, v: &str| N::NotOffered {
+        extension: NAME.into(),
+        parameter: p.into(),
+        value: Some(v.into()),
+    };
+    let missing = |p: &str| N::MissingParameter {
+        extension: NAME.into(),
+        parameter: p.into(),
+    };
+    #[rustfmt::skip]
+    let cases: &[(&str, DeflateConfig, NegotiationError)] = &[
+        ("permessage-deflate; x-unknown", defaults, unknown("x-unknown")),
+        ("permessage-deflate; server_no_context_takeover; mux=1", defaults, unknown("mux")),
         // server_max_window_bits larger than requested, or missing when requested.
-        (
-            "permessage-deflate; server_max_window_bits=11",
-            asks_server_10,
-        ),
-        (
-            "permessage-deflate; server_max_window_bits=15",
-            asks_server_10,
-        ),
-        ("permessage-deflate", asks_server_10),
+        ("permessage-deflate; server_max_window_bits=11", asks_server_10, not_offered("server_max_window_bits", "11")),
+        ("permessage-deflate; server_max_window_bits=15", asks_server_10, not_offered("server_max_window_bits", "15")),
+        ("permessage-deflate", asks_server_10, missing("server_max_window_bits")),
         // client_max_window_bits larger than offered, or 8 (zlib cannot compress with it).
+        ("permessage-deflate; client_max_window_bits=11", offers_client_10, not_offered("client_max_window_bits", "11")),
+        ("permessage-deflate; client_max_window_bits=15", offers_client_10, not_offered("client_max_window_bits", "15")),
         (
-            "permessage-deflate; client_max_window_bits=11",
-            offers_client_10,
+            "permessage-deflate; client_max_window_bits=8",
+            defaults,
+            N::Unsupported { extension: NAME.into(), parameter: "client_max_window_bits".into(), value: "8".into() },
         ),
-        (
-            "permessage-deflate; client_max_window_bits=15",
-            offers_client_10,
-        ),
-        ("permessage-deflate; client_max_window_bits=8", defaults),
         (
             "permessage-deflate; client_max_window_bits=8",
             offers_client_10,
+            N::Unsupported { extension: NAME.into(), parameter: "client_max_window_bits".into(), value: "8".into() },
         ),
         // server_no_context_takeover requested but not confirmed.
-        ("permessage-deflate", asks_no_takeover),
-        (
-            "permessage-deflate; client_no_context_takeover",
-            asks_no_takeover,
-        ),
+        ("permessage-deflate", asks_no_takeover, missing("server_no_context_takeover")),
+        ("permessage-deflate; client_no_context_takeover", asks_no_takeover, missing("server_no_context_takeover")),
         // Duplicates.
         (
             "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
             defaults,
+            duplicate("server_no_context_takeover"),
         ),
         (
             "permessage-deflate; client_max_window_bits=10; client_max_window_bits=10",
             defaults,
+            duplicate("client_max_window_bits"),
         ),
         (
             "permessage-deflate; server_max_window_bits=10; server_max_window_bits=9",
             asks_server_10,
+            duplicate("server_max_window_bits"),
         ),
         // A response's client_max_window_bits must have a value.
-        ("permessage-deflate; client_max_window_bits", defaults),
+        ("permessage-deflate; client_max_window_bits", defaults, invalid("client_max_window_bits", None)),
         // Invalid values.
-        ("permessage-deflate; server_max_window_bits=7", defaults),
-        ("permessage-deflate; server_max_window_bits=16", defaults),
-        ("permessage-deflate; server_max_window_bits", defaults),
-        ("permessage-deflate; client_max_window_bits=09", defaults),
+        ("permessage-deflate; server_max_window_bits=7", defaults, invalid("server_max_window_bits", Some("7"))),
+        ("permessage-deflate; server_max_window_bits=16", defaults, invalid("server_max_window_bits", Some("16"))),
+        ("permessage-deflate; server_max_window_bits", defaults, invalid("server_max_window_bits", None)),
+        ("permessage-deflate; client_max_window_bits=09", defaults, invalid("client_max_window_bits", Some("09"))),
         (
             "permessage-deflate; server_no_context_takeover=1",
             asks_no_takeover,
+            invalid("server_no_context_takeover", Some("1")),
         ),
     ];
-    for (response, config) in cases {
+    for (response, config, expected) in cases {
         match PerMessageDeflate::new(*config).confirm(&element(response)) {
             Ok(_) => panic!("{response} confirmed with {config:?}"),
-            Err(err) => assert!(err.to_string().contains("permessage-deflate"), "{err}"),
+            Err(err) => {
+                assert_eq!(&err, expected, "{response}");
+                assert!(
+                    err.to_string()
+                        .starts_with("permessage-deflate negotiation failed: "),
+                    "{err}"
+                );
+            }
         }
     }
 }

@@ -56,12 +56,20 @@ impl Extension for TestExtension {
 
 struct TestFactory;
 
+/// How [`TestFactory`] refuses an offer or a response with a `bad` parameter.
+fn bad_parameter() -> NegotiationError {
+    NegotiationError::UnknownParameter {
+        extension: "x-test".into(),
+        parameter: "bad".into(),
+    }
+}
+
 fn level(offer: &ExtensionElement) -> Result<Option<String>, NegotiationError> {
     let mut level = None;
     for (name, value) in &offer.params {
         match name.as_str() {
             "level" => level = value.clone(),
-            "bad" => return Err(NegotiationError("bad parameter".into())),
+            "bad" => return Err(bad_parameter()),
             _ => return Ok(None),
         }
     }
@@ -88,7 +96,14 @@ impl ExtensionFactory for TestFactory {
     }
 
     fn confirm(&self, response: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
-        level(response)?.ok_or_else(|| NegotiationError("unknown parameter".into()))?;
+        if level(response)?.is_none() {
+            // A response may carry nothing but `level`.
+            let (parameter, _) = response.params.iter().find(|(n, _)| n != "level").unwrap();
+            return Err(NegotiationError::UnknownParameter {
+                extension: "x-test".into(),
+                parameter: parameter.clone(),
+            });
+        }
         Ok(Box::new(TestExtension))
     }
 }
@@ -110,7 +125,10 @@ impl ExtensionFactory for Declining {
     }
 
     fn confirm(&self, _: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
-        Err(NegotiationError("never offered".into()))
+        Err(NegotiationError::Other {
+            extension: self.0.into(),
+            reason: "every response is refused".into(),
+        })
     }
 }
 
@@ -245,7 +263,7 @@ fn server_refusals_carry_their_status_and_close_the_connection() {
     let short_key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j";
     let bad_key = "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==";
     let two_origins = ["Origin: https://example.com", "Origin: https://evil.com"];
-    let not_negotiable = NegotiationError("bad parameter".into());
+    let not_negotiable = bad_parameter();
     #[rustfmt::skip]
     let cases: Vec<(&str, ServerConfig, Vec<u8>, ServerError, u16)> = vec![
         ("not HTTP", plain(), not_http, E::Malformed, 400),
@@ -767,7 +785,7 @@ fn client_refusals() {
         .into_bytes()
     };
     let wrong_accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo";
-    let not_negotiable = NegotiationError("bad parameter".into());
+    let not_negotiable = bad_parameter();
     let twice = [
         "Sec-WebSocket-Extensions: x-test; level=2",
         "Sec-WebSocket-Extensions: x-test",
