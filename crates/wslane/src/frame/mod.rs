@@ -4,7 +4,7 @@ mod header;
 mod mask;
 mod opcode;
 
-pub use header::{FrameHeader, Parsed, MAX_HEADER_LEN};
+pub use header::{EncodeError, EncodedHeader, FrameHeader, Parsed, MAX_HEADER_LEN};
 pub use mask::{apply_mask, apply_mask_portable, apply_mask_reference};
 pub use opcode::OpCode;
 
