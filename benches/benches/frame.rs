@@ -33,9 +33,10 @@ fn headers() -> Vec<(String, FrameHeader)> {
 fn parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("frame_parse");
     for (id, header) in headers() {
-        let (bytes, len) = header.to_bytes();
+        let bytes = header.to_bytes();
+        let len = bytes.len();
         // The header followed by payload bytes, as it sits in a receive buffer.
-        let mut buf = bytes[..len].to_vec();
+        let mut buf = bytes.to_vec();
         buf.resize(len + 64, 0xa5);
         assert_eq!(
             FrameHeader::parse(&buf),

@@ -26,7 +26,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use wslane::deflate::{DeflateConfig, PerMessageDeflate, NAME};
-use wslane::extension::{parse_extensions, ExtensionFactory, ExtensionOffer};
+use wslane::extension::{parse_extensions, ExtensionElement, ExtensionFactory};
 use wslane::{Config, Connection, Event};
 
 const SETUP: usize = 9;
@@ -74,7 +74,7 @@ fn window_bits(value: &str) -> Option<u8> {
 
 /// Reads an element's parameters; `None` when one is unknown, repeated or has an invalid value. A
 /// response's `client_max_window_bits` must have a value.
-fn read(element: &ExtensionOffer, response: bool) -> Option<Params> {
+fn read(element: &ExtensionElement, response: bool) -> Option<Params> {
     let mut params = Params::default();
     let mut seen = Vec::new();
     for (name, value) in &element.params {
@@ -120,7 +120,7 @@ fn allows(offer: &Params, answer: &Params) -> bool {
         && client_bits
 }
 
-fn check_accept(server: &PerMessageDeflate, offers: &[ExtensionOffer]) {
+fn check_accept(server: &PerMessageDeflate, offers: &[ExtensionElement]) {
     let config = server.config();
     let accepted = server
         .accept(offers)
@@ -164,7 +164,7 @@ fn check_accept(server: &PerMessageDeflate, offers: &[ExtensionOffer]) {
     assert!(!config.client_no_context_takeover || params.client_no_context_takeover);
 }
 
-fn check_confirm(client: &PerMessageDeflate, response: &ExtensionOffer) {
+fn check_confirm(client: &PerMessageDeflate, response: &ExtensionElement) {
     let config = client.config();
     let allowed = read(response, true).is_some_and(|params| {
         let client_bits = params.client_max_window_bits.flatten();
@@ -209,7 +209,7 @@ fuzz_target!(|data: &[u8]| {
     let mut elements = Vec::new();
     if parse_extensions(&value, &mut elements).is_ok() {
         // The handshake gives a factory the elements with its name, in order.
-        let mine: Vec<ExtensionOffer> = elements
+        let mine: Vec<ExtensionElement> = elements
             .iter()
             .filter(|e| e.name.eq_ignore_ascii_case(NAME))
             .cloned()

@@ -13,7 +13,9 @@ pub mod seeds;
 pub mod targets;
 pub mod wire;
 
-use wslane::extension::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
+use wslane::extension::{
+    Accepted, Extension, ExtensionElement, ExtensionFactory, NegotiationError,
+};
 use wslane::{OpCode, ProtocolError, SendError};
 
 /// A test extension for the connection target: it "inflates" by doubling every byte, so the decoded size
@@ -102,11 +104,11 @@ impl ExtensionFactory for TestFactory {
         TEST_EXTENSION
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
-        vec![ExtensionOffer::new(TEST_EXTENSION).param("mode", Some("double"))]
+    fn offers(&self) -> Vec<ExtensionElement> {
+        vec![ExtensionElement::new(TEST_EXTENSION).param("mode", Some("double"))]
     }
 
-    fn accept(&self, offers: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
+    fn accept(&self, offers: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
         let Some(offer) = offers.first() else {
             return Ok(None);
         };
@@ -117,7 +119,10 @@ impl ExtensionFactory for TestFactory {
         );
         let has = |name: &str| offer.params.iter().any(|(n, _)| n == name);
         if has("bad") {
-            return Err(NegotiationError("bad parameter".into()));
+            return Err(NegotiationError::UnknownParameter {
+                extension: TEST_EXTENSION.into(),
+                parameter: "bad".into(),
+            });
         }
         if has("decline") {
             return Ok(None);
@@ -127,12 +132,15 @@ impl ExtensionFactory for TestFactory {
         } else {
             TEST_EXTENSION
         };
-        Ok(Some((ExtensionOffer::new(name), Box::new(Doubler))))
+        Ok(Some((ExtensionElement::new(name), Box::new(Doubler))))
     }
 
-    fn confirm(&self, response: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+    fn confirm(&self, response: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
         if response.params.iter().any(|(n, _)| n == "bad") {
-            return Err(NegotiationError("bad parameter".into()));
+            return Err(NegotiationError::UnknownParameter {
+                extension: TEST_EXTENSION.into(),
+                parameter: "bad".into(),
+            });
         }
         Ok(Box::new(Doubler))
     }

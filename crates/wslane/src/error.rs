@@ -131,11 +131,6 @@ pub enum SendError {
     NoMessageInProgress,
     /// The output buffer is at its configured limit: transmit what is queued first.
     BufferFull,
-    /// The caller's buffer is too small; `needed` bytes are required.
-    BufferTooSmall {
-        /// How many bytes the operation needs.
-        needed: usize,
-    },
     /// A negotiated extension could not encode the message.
     Extension,
 }
@@ -149,9 +144,6 @@ impl fmt::Display for SendError {
             SendError::MessageInProgress => f.write_str("a fragmented message is still being sent"),
             SendError::NoMessageInProgress => f.write_str("no fragmented message is being sent"),
             SendError::BufferFull => f.write_str("output buffer is full"),
-            SendError::BufferTooSmall { needed } => {
-                write!(f, "buffer too small: {needed} bytes needed")
-            }
             SendError::Extension => f.write_str("extension could not encode the message"),
         }
     }

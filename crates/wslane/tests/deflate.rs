@@ -14,7 +14,9 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use support::*;
 use wslane::deflate::{DeflateConfig, PerMessageDeflate};
-use wslane::extension::{parse_extensions, Extension, ExtensionFactory, ExtensionOffer};
+use wslane::extension::{
+    parse_extensions, Extension, ExtensionElement, ExtensionFactory, NegotiationError,
+};
 use wslane::handshake::{
     accept_key, Acceptance, ClientError, ClientRequest, ServerConfig, ServerHandshake, Url,
 };
@@ -114,13 +116,13 @@ impl HeapWatch {
 
 const NAME: &str = "permessage-deflate";
 
-fn offers(header: &str) -> Vec<ExtensionOffer> {
+fn offers(header: &str) -> Vec<ExtensionElement> {
     let mut out = Vec::new();
     parse_extensions(header, &mut out).expect("a well-formed header");
     out
 }
 
-fn element(header: &str) -> ExtensionOffer {
+fn element(header: &str) -> ExtensionElement {
     let mut all = offers(header);
     assert_eq!(all.len(), 1, "{header}");
     all.remove(0)
@@ -899,7 +901,7 @@ fn config_strategy() -> impl Strategy<Value = DeflateConfig> {
     })
 }
 
-fn param<'a>(element: &'a ExtensionOffer, name: &str) -> Option<&'a Option<String>> {
+fn param<'a>(element: &'a ExtensionElement, name: &str) -> Option<&'a Option<String>> {
     element
         .params
         .iter()
@@ -921,7 +923,7 @@ proptest! {
         offer_params in offer_strategy(),
         config in config_strategy(),
     ) {
-        let offer = ExtensionOffer { name: NAME.into(), params: offer_params.clone() };
+        let offer = ExtensionElement { name: NAME.into(), params: offer_params.clone() };
         let accepted = PerMessageDeflate::new(config).accept(std::slice::from_ref(&offer)).unwrap();
         let offered_server_bits = bits_of(param(&offer, "server_max_window_bits"));
         let offered_client_bits = param(&offer, "client_max_window_bits");
@@ -1000,75 +1002,97 @@ proptest! {
 
 #[test]
 fn the_client_refuses_responses_it_did_not_allow() {
+    use NegotiationError as N;
     let defaults = DeflateConfig::default();
     let asks_server_10 = deflate_config(|c| c.server_max_window_bits = 10);
     let offers_client_10 = deflate_config(|c| c.client_max_window_bits = 10);
     let asks_no_takeover = deflate_config(|c| c.server_no_context_takeover = true);
-    let cases: &[(&str, DeflateConfig)] = &[
-        ("permessage-deflate; x-unknown", defaults),
-        (
-            "permessage-deflate; server_no_context_takeover; mux=1",
-            defaults,
-        ),
+    let unknown = |p: &str| N::UnknownParameter {
+        extension: NAME.into(),
+        parameter: p.into(),
+    };
+    let duplicate = |p: &str| N::DuplicateParameter {
+        extension: NAME.into(),
+        parameter: p.into(),
+    };
+    let invalid = |p: &str, v: Option<&str>| N::InvalidValue {
+        extension: NAME.into(),
+        parameter: p.into(),
+        value: v.map(String::from),
+    };
+    let not_offered = |p: &str, v: &str| N::NotOffered {
+        extension: NAME.into(),
+        parameter: p.into(),
+        value: Some(v.into()),
+    };
+    let missing = |p: &str| N::MissingParameter {
+        extension: NAME.into(),
+        parameter: p.into(),
+    };
+    #[rustfmt::skip]
+    let cases: &[(&str, DeflateConfig, NegotiationError)] = &[
+        ("permessage-deflate; x-unknown", defaults, unknown("x-unknown")),
+        ("permessage-deflate; server_no_context_takeover; mux=1", defaults, unknown("mux")),
         // server_max_window_bits larger than requested, or missing when requested.
-        (
-            "permessage-deflate; server_max_window_bits=11",
-            asks_server_10,
-        ),
-        (
-            "permessage-deflate; server_max_window_bits=15",
-            asks_server_10,
-        ),
-        ("permessage-deflate", asks_server_10),
+        ("permessage-deflate; server_max_window_bits=11", asks_server_10, not_offered("server_max_window_bits", "11")),
+        ("permessage-deflate; server_max_window_bits=15", asks_server_10, not_offered("server_max_window_bits", "15")),
+        ("permessage-deflate", asks_server_10, missing("server_max_window_bits")),
         // client_max_window_bits larger than offered, or 8 (zlib cannot compress with it).
+        ("permessage-deflate; client_max_window_bits=11", offers_client_10, not_offered("client_max_window_bits", "11")),
+        ("permessage-deflate; client_max_window_bits=15", offers_client_10, not_offered("client_max_window_bits", "15")),
         (
-            "permessage-deflate; client_max_window_bits=11",
-            offers_client_10,
+            "permessage-deflate; client_max_window_bits=8",
+            defaults,
+            N::Unsupported { extension: NAME.into(), parameter: "client_max_window_bits".into(), value: "8".into() },
         ),
-        (
-            "permessage-deflate; client_max_window_bits=15",
-            offers_client_10,
-        ),
-        ("permessage-deflate; client_max_window_bits=8", defaults),
         (
             "permessage-deflate; client_max_window_bits=8",
             offers_client_10,
+            N::Unsupported { extension: NAME.into(), parameter: "client_max_window_bits".into(), value: "8".into() },
         ),
         // server_no_context_takeover requested but not confirmed.
-        ("permessage-deflate", asks_no_takeover),
-        (
-            "permessage-deflate; client_no_context_takeover",
-            asks_no_takeover,
-        ),
+        ("permessage-deflate", asks_no_takeover, missing("server_no_context_takeover")),
+        ("permessage-deflate; client_no_context_takeover", asks_no_takeover, missing("server_no_context_takeover")),
         // Duplicates.
         (
             "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
             defaults,
+            duplicate("server_no_context_takeover"),
         ),
         (
             "permessage-deflate; client_max_window_bits=10; client_max_window_bits=10",
             defaults,
+            duplicate("client_max_window_bits"),
         ),
         (
             "permessage-deflate; server_max_window_bits=10; server_max_window_bits=9",
             asks_server_10,
+            duplicate("server_max_window_bits"),
         ),
         // A response's client_max_window_bits must have a value.
-        ("permessage-deflate; client_max_window_bits", defaults),
+        ("permessage-deflate; client_max_window_bits", defaults, invalid("client_max_window_bits", None)),
         // Invalid values.
-        ("permessage-deflate; server_max_window_bits=7", defaults),
-        ("permessage-deflate; server_max_window_bits=16", defaults),
-        ("permessage-deflate; server_max_window_bits", defaults),
-        ("permessage-deflate; client_max_window_bits=09", defaults),
+        ("permessage-deflate; server_max_window_bits=7", defaults, invalid("server_max_window_bits", Some("7"))),
+        ("permessage-deflate; server_max_window_bits=16", defaults, invalid("server_max_window_bits", Some("16"))),
+        ("permessage-deflate; server_max_window_bits", defaults, invalid("server_max_window_bits", None)),
+        ("permessage-deflate; client_max_window_bits=09", defaults, invalid("client_max_window_bits", Some("09"))),
         (
             "permessage-deflate; server_no_context_takeover=1",
             asks_no_takeover,
+            invalid("server_no_context_takeover", Some("1")),
         ),
     ];
-    for (response, config) in cases {
+    for (response, config, expected) in cases {
         match PerMessageDeflate::new(*config).confirm(&element(response)) {
             Ok(_) => panic!("{response} confirmed with {config:?}"),
-            Err(err) => assert!(err.to_string().contains("permessage-deflate"), "{err}"),
+            Err(err) => {
+                assert_eq!(&err, expected, "{response}");
+                assert!(
+                    err.to_string()
+                        .starts_with("permessage-deflate negotiation failed: "),
+                    "{err}"
+                );
+            }
         }
     }
 }
@@ -1725,7 +1749,7 @@ fn a_message_inflating_to_exactly_the_limit_is_accepted() {
 fn a_decompression_bomb_stops_at_the_message_limit() {
     let factory = Arc::new(PerMessageDeflate::default());
     let (element, codec) = factory
-        .accept(&[ExtensionOffer::new("permessage-deflate")])
+        .accept(&[ExtensionElement::new("permessage-deflate")])
         .unwrap()
         .unwrap();
     assert_eq!(element.to_string(), "permessage-deflate");
@@ -1734,7 +1758,7 @@ fn a_decompression_bomb_stops_at_the_message_limit() {
     let mut server = Connection::server(config).with_extension(codec);
     // 10 MiB of zeros compresses to about 10 KiB; send it as a client would.
     let client_codec = PerMessageDeflate::default()
-        .confirm(&ExtensionOffer::new("permessage-deflate"))
+        .confirm(&ExtensionElement::new("permessage-deflate"))
         .unwrap();
     let mut client =
         Connection::client(Config::default(), || [1, 2, 3, 4]).with_extension(client_codec);

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use wslane::extension::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
+use wslane::extension::{
+    Accepted, Extension, ExtensionElement, ExtensionFactory, NegotiationError,
+};
 use wslane::handshake::{
     accept_key, Acceptance, BuildError, ClientError, ClientHandshake, ClientRequest, Limits,
     OriginPolicy, Rejection, Request, ServerConfig, ServerError, ServerHandshake, Url, UrlError,
@@ -53,12 +55,20 @@ impl Extension for TestExtension {
 
 struct TestFactory;
 
-fn level(offer: &ExtensionOffer) -> Result<Option<String>, NegotiationError> {
+/// How [`TestFactory`] refuses an offer or a response with a `bad` parameter.
+fn bad_parameter() -> NegotiationError {
+    NegotiationError::UnknownParameter {
+        extension: "x-test".into(),
+        parameter: "bad".into(),
+    }
+}
+
+fn level(offer: &ExtensionElement) -> Result<Option<String>, NegotiationError> {
     let mut level = None;
     for (name, value) in &offer.params {
         match name.as_str() {
             "level" => level = value.clone(),
-            "bad" => return Err(NegotiationError("bad parameter".into())),
+            "bad" => return Err(bad_parameter()),
             _ => return Ok(None),
         }
     }
@@ -70,22 +80,29 @@ impl ExtensionFactory for TestFactory {
         "x-test"
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
-        vec![ExtensionOffer::new("x-test").param("level", Some("2"))]
+    fn offers(&self) -> Vec<ExtensionElement> {
+        vec![ExtensionElement::new("x-test").param("level", Some("2"))]
     }
 
-    fn accept(&self, offers: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
+    fn accept(&self, offers: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
         for offer in offers {
             if let Some(level) = level(offer)? {
-                let element = ExtensionOffer::new("x-test").param("level", Some(&level));
+                let element = ExtensionElement::new("x-test").param("level", Some(&level));
                 return Ok(Some((element, Box::new(TestExtension))));
             }
         }
         Ok(None)
     }
 
-    fn confirm(&self, response: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
-        level(response)?.ok_or_else(|| NegotiationError("unknown parameter".into()))?;
+    fn confirm(&self, response: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
+        if level(response)?.is_none() {
+            // A response may carry nothing but `level`.
+            let (parameter, _) = response.params.iter().find(|(n, _)| n != "level").unwrap();
+            return Err(NegotiationError::UnknownParameter {
+                extension: "x-test".into(),
+                parameter: parameter.clone(),
+            });
+        }
         Ok(Box::new(TestExtension))
     }
 }
@@ -98,16 +115,19 @@ impl ExtensionFactory for Declining {
         self.0
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
-        vec![ExtensionOffer::new(self.0)]
+    fn offers(&self) -> Vec<ExtensionElement> {
+        vec![ExtensionElement::new(self.0)]
     }
 
-    fn accept(&self, _: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
+    fn accept(&self, _: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
         Ok(None)
     }
 
-    fn confirm(&self, _: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
-        Err(NegotiationError("never offered".into()))
+    fn confirm(&self, _: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
+        Err(NegotiationError::Other {
+            extension: self.0.into(),
+            reason: "every response is refused".into(),
+        })
     }
 }
 
@@ -119,16 +139,16 @@ impl ExtensionFactory for Injecting {
         "x-inject"
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
-        vec![ExtensionOffer::new("x-inject").param("v", Some("1\r\nEvil: yes"))]
+    fn offers(&self) -> Vec<ExtensionElement> {
+        vec![ExtensionElement::new("x-inject").param("v", Some("1\r\nEvil: yes"))]
     }
 
-    fn accept(&self, _: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
-        let element = ExtensionOffer::new("x-inject").param("v", Some("1\r\nEvil: yes"));
+    fn accept(&self, _: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
+        let element = ExtensionElement::new("x-inject").param("v", Some("1\r\nEvil: yes"));
         Ok(Some((element, Box::new(TestExtension))))
     }
 
-    fn confirm(&self, _: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+    fn confirm(&self, _: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
         Ok(Box::new(TestExtension))
     }
 }
@@ -242,7 +262,7 @@ fn server_refusals_carry_their_status_and_close_the_connection() {
     let short_key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j";
     let bad_key = "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==";
     let two_origins = ["Origin: https://example.com", "Origin: https://evil.com"];
-    let not_negotiable = NegotiationError("bad parameter".into());
+    let not_negotiable = bad_parameter();
     #[rustfmt::skip]
     let cases: Vec<(&str, ServerConfig, Vec<u8>, ServerError, u16)> = vec![
         ("not HTTP", plain(), not_http, E::Malformed, 400),
@@ -392,7 +412,7 @@ fn server_exposes_the_request_and_negotiates() {
     // The first x-test offer has a parameter the factory does not know, so it takes the second.
     assert_eq!(
         request.accepted_extension(),
-        Some(&ExtensionOffer::new("x-test").param("level", Some("3")))
+        Some(&ExtensionElement::new("x-test").param("level", Some("3")))
     );
     assert!(request.trailing().is_empty());
 
@@ -764,7 +784,7 @@ fn client_refusals() {
         .into_bytes()
     };
     let wrong_accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo";
-    let not_negotiable = NegotiationError("bad parameter".into());
+    let not_negotiable = bad_parameter();
     let twice = [
         "Sec-WebSocket-Extensions: x-test; level=2",
         "Sec-WebSocket-Extensions: x-test",

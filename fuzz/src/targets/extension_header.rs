@@ -5,16 +5,16 @@
 //! offers; on failure nothing partial is worth checking, but appending to a non-empty list keeps what was
 //! there.
 
-use wslane::extension::{parse_extensions, ExtensionOffer};
+use wslane::extension::{parse_extensions, ExtensionElement};
 
 /// Runs the target on one input.
 pub fn run(data: &[u8]) {
     let value = String::from_utf8_lossy(data);
-    let mut offers = vec![ExtensionOffer::new("kept")];
+    let mut offers = vec![ExtensionElement::new("kept")];
     let result = parse_extensions(&value, &mut offers);
     assert_eq!(
         offers[0],
-        ExtensionOffer::new("kept"),
+        ExtensionElement::new("kept"),
         "existing offers were changed"
     );
     if result.is_err() {

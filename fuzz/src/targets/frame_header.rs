@@ -9,8 +9,8 @@
 //!   bytes on, with the same header;
 //! - any header built from the input's bytes (payload length below 2^63) encodes and parses back to itself.
 
-use wslane::frame::{FrameHeader, Parsed, MAX_HEADER_LEN};
-use wslane::{OpCode, SendError};
+use wslane::frame::{EncodeError, FrameHeader, Parsed, MAX_HEADER_LEN};
+use wslane::OpCode;
 
 use crate::hex;
 
@@ -96,7 +96,8 @@ fn check_reencode(bytes: &[u8], header: FrameHeader, len: usize) {
     assert_eq!(header.encoded_len(), len);
     assert!(header.payload_len >> 63 == 0);
     assert!(header.rsv <= 0b111);
-    let (encoded, n) = header.to_bytes();
+    let encoded = header.to_bytes();
+    let n = encoded.len();
     assert_eq!(
         &encoded[..n],
         bytes,
@@ -108,7 +109,7 @@ fn check_reencode(bytes: &[u8], header: FrameHeader, len: usize) {
     let mut short = vec![0xa5; len - 1];
     assert_eq!(
         header.encode(&mut short),
-        Err(SendError::BufferTooSmall { needed: len })
+        Err(EncodeError::BufferTooSmall { needed: len })
     );
     assert!(
         short.iter().all(|&b| b == 0xa5),
@@ -141,7 +142,8 @@ fn header_from(data: &[u8]) -> Option<FrameHeader> {
 }
 
 fn check_roundtrip(header: FrameHeader) {
-    let (bytes, len) = header.to_bytes();
+    let bytes = header.to_bytes();
+    let len = bytes.len();
     assert_eq!(len, header.encoded_len());
     assert_eq!(
         FrameHeader::parse(&bytes[..len]),

@@ -180,8 +180,8 @@ impl TxBuffer {
 
     /// Appends a frame: the header, then the payload, masked in place when the header has a key.
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
-        let (head, head_len) = header.to_bytes();
-        let needed = head_len + payload.len();
+        let head = header.to_bytes();
+        let needed = head.len() + payload.len();
         // Drop what was transmitted only when the frame would not fit otherwise (instead of growing), and
         // when that moves no more than was transmitted: each byte is moved at most once, and a buffer
         // with room is never moved.
@@ -193,7 +193,7 @@ impl TxBuffer {
             self.start = 0;
         }
         self.buf.reserve(needed);
-        self.buf.extend_from_slice(&head[..head_len]);
+        self.buf.extend_from_slice(&head);
         let at = self.buf.len();
         self.buf.extend_from_slice(payload);
         if let Some(key) = header.mask {

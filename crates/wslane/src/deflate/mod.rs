@@ -32,12 +32,12 @@ mod codec;
 mod params;
 
 use alloc::boxed::Box;
-use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use self::codec::{DeflateCodec, Direction};
 use self::params::{Params, Side};
-use crate::extension::{Accepted, Extension, ExtensionFactory, ExtensionOffer, NegotiationError};
+use crate::extension::{Accepted, Extension, ExtensionElement, ExtensionFactory, NegotiationError};
 
 pub use self::params::NAME;
 
@@ -160,7 +160,7 @@ impl ExtensionFactory for PerMessageDeflate {
         NAME
     }
 
-    fn offers(&self) -> Vec<ExtensionOffer> {
+    fn offers(&self) -> Vec<ExtensionElement> {
         let config = &self.config;
         let offer = Params {
             server_no_context_takeover: config.server_no_context_takeover,
@@ -175,11 +175,13 @@ impl ExtensionFactory for PerMessageDeflate {
         alloc::vec![offer.to_element()]
     }
 
-    fn accept(&self, offers: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError> {
+    fn accept(&self, offers: &[ExtensionElement]) -> Result<Option<Accepted>, NegotiationError> {
         // RFC 7692 section 5: an invalid offer, or one the server cannot honour, is declined; the next
         // offer may still be accepted.
         for offer in offers {
-            let Some(answer) = Params::parse(offer, Side::Offer).and_then(|p| self.answer(p))
+            let Some(answer) = Params::parse(offer, Side::Offer)
+                .ok()
+                .and_then(|p| self.answer(p))
             else {
                 continue;
             };
@@ -197,24 +199,44 @@ impl ExtensionFactory for PerMessageDeflate {
         Ok(None)
     }
 
-    fn confirm(&self, response: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError> {
+    fn confirm(&self, response: &ExtensionElement) -> Result<Box<dyn Extension>, NegotiationError> {
         let config = &self.config;
-        let refuse = |why: &str| Err(NegotiationError(format!("permessage-deflate: {why}")));
-        let Some(answer) = Params::parse(response, Side::Response) else {
-            return refuse("invalid response parameters");
+        let answer = Params::parse(response, Side::Response)?;
+        let missing = |parameter: &str| NegotiationError::MissingParameter {
+            extension: NAME.into(),
+            parameter: parameter.into(),
+        };
+        let not_offered = |parameter: &str, bits: u8| NegotiationError::NotOffered {
+            extension: NAME.into(),
+            parameter: parameter.into(),
+            value: Some(bits.to_string()),
         };
         if config.server_no_context_takeover && !answer.server_no_context_takeover {
-            return refuse("server_no_context_takeover was requested but not confirmed");
+            return Err(missing("server_no_context_takeover"));
         }
-        let server_bits = answer.server_max_window_bits.unwrap_or(15);
-        if server_bits > config.server_max_window_bits {
-            return refuse("server_max_window_bits larger than requested");
-        }
+        let server_bits = match answer.server_max_window_bits {
+            // RFC 7692 section 7.1.2.1: a server accepts a requested window by answering with one.
+            None if config.server_max_window_bits < 15 => {
+                return Err(missing("server_max_window_bits"))
+            }
+            None => 15,
+            Some(bits) if bits > config.server_max_window_bits => {
+                return Err(not_offered("server_max_window_bits", bits))
+            }
+            Some(bits) => bits,
+        };
         let client_bits = match answer.client_max_window_bits.flatten() {
             Some(bits) if bits > config.client_max_window_bits => {
-                return refuse("client_max_window_bits larger than offered")
+                return Err(not_offered("client_max_window_bits", bits))
             }
-            Some(8) => return refuse("client_max_window_bits=8 cannot be honoured by zlib"),
+            // zlib, and so zlib-rs, cannot compress with a window of 8 bits.
+            Some(8) => {
+                return Err(NegotiationError::Unsupported {
+                    extension: NAME.into(),
+                    parameter: String::from("client_max_window_bits"),
+                    value: String::from("8"),
+                })
+            }
             Some(bits) => bits,
             None => config.client_max_window_bits,
         };

@@ -1,6 +1,6 @@
 //! The four parameters of RFC 7692 section 7.1, read from an offer or a response.
 
-use crate::extension::ExtensionOffer;
+use crate::extension::{ExtensionElement, NegotiationError};
 
 /// The name of the extension.
 pub const NAME: &str = "permessage-deflate";
@@ -25,8 +25,11 @@ pub(crate) enum Side {
 
 impl Params {
     /// Validates an element: known parameters only, each at most once, values `8` to `15` written without
-    /// leading zeros (sections 7.1.2.1 and 7.1.2.2). `None` for an invalid element.
-    pub(crate) fn parse(element: &ExtensionOffer, side: Side) -> Option<Params> {
+    /// leading zeros (sections 7.1.2.1 and 7.1.2.2). The error names the first parameter that is wrong.
+    pub(crate) fn parse(
+        element: &ExtensionElement,
+        side: Side,
+    ) -> Result<Params, NegotiationError> {
         let mut params = Params::default();
         let mut seen = [false; 4];
         for (name, value) in &element.params {
@@ -35,13 +38,26 @@ impl Params {
                 "client_no_context_takeover" => 1,
                 "server_max_window_bits" => 2,
                 "client_max_window_bits" => 3,
-                _ => return None,
+                _ => {
+                    return Err(NegotiationError::UnknownParameter {
+                        extension: NAME.into(),
+                        parameter: name.clone(),
+                    })
+                }
             };
             if core::mem::replace(&mut seen[index], true) {
-                return None;
+                return Err(NegotiationError::DuplicateParameter {
+                    extension: NAME.into(),
+                    parameter: name.clone(),
+                });
             }
+            let invalid = || NegotiationError::InvalidValue {
+                extension: NAME.into(),
+                parameter: name.clone(),
+                value: value.clone(),
+            };
             let bits = match value.as_deref() {
-                Some(text) => Some(window_bits(text)?),
+                Some(text) => Some(window_bits(text).ok_or_else(invalid)?),
                 None => None,
             };
             match (index, bits) {
@@ -50,15 +66,15 @@ impl Params {
                 (2, Some(bits)) => params.server_max_window_bits = Some(bits),
                 (3, Some(bits)) => params.client_max_window_bits = Some(Some(bits)),
                 (3, None) if side == Side::Offer => params.client_max_window_bits = Some(None),
-                _ => return None,
+                _ => return Err(invalid()),
             }
         }
-        Some(params)
+        Ok(params)
     }
 
     /// The element carrying these parameters.
-    pub(crate) fn to_element(self) -> ExtensionOffer {
-        let mut element = ExtensionOffer::new(NAME);
+    pub(crate) fn to_element(self) -> ExtensionElement {
+        let mut element = ExtensionElement::new(NAME);
         let mut digits = [0u8; 2];
         if self.server_no_context_takeover {
             element = element.param("server_no_context_takeover", None);
@@ -104,11 +120,12 @@ fn decimal(bits: u8, digits: &mut [u8; 2]) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::String;
 
-    fn element(params: &[(&str, Option<&str>)]) -> ExtensionOffer {
+    fn element(params: &[(&str, Option<&str>)]) -> ExtensionElement {
         params
             .iter()
-            .fold(ExtensionOffer::new(NAME), |e, (n, v)| e.param(n, *v))
+            .fold(ExtensionElement::new(NAME), |e, (n, v)| e.param(n, *v))
     }
 
     #[test]
@@ -132,6 +149,57 @@ mod tests {
         assert_eq!(params.to_element(), offer);
     }
 
+    fn invalid(parameter: &str, value: Option<&str>) -> NegotiationError {
+        NegotiationError::InvalidValue {
+            extension: NAME.into(),
+            parameter: parameter.into(),
+            value: value.map(String::from),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_parameter_at_fault() {
+        type Pairs = &'static [(&'static str, Option<&'static str>)];
+        let cases: &[(Pairs, NegotiationError)] = &[
+            (
+                &[("server_no_context_takeover", Some("1"))],
+                invalid("server_no_context_takeover", Some("1")),
+            ),
+            (
+                &[("Server_Max_Window_Bits", None)],
+                invalid("Server_Max_Window_Bits", None),
+            ),
+            (
+                &[("server_max_window_bits", Some("010"))],
+                invalid("server_max_window_bits", Some("010")),
+            ),
+            (
+                &[("client_no_context_takeover", None), ("x-mux", None)],
+                NegotiationError::UnknownParameter {
+                    extension: NAME.into(),
+                    parameter: "x-mux".into(),
+                },
+            ),
+            (
+                &[
+                    ("client_max_window_bits", Some("10")),
+                    ("CLIENT_MAX_WINDOW_BITS", Some("10")),
+                ],
+                NegotiationError::DuplicateParameter {
+                    extension: NAME.into(),
+                    parameter: "CLIENT_MAX_WINDOW_BITS".into(),
+                },
+            ),
+        ];
+        for (params, expected) in cases {
+            assert_eq!(
+                Params::parse(&element(params), Side::Offer).as_ref(),
+                Err(expected),
+                "{params:?}"
+            );
+        }
+    }
+
     #[test]
     fn rejects_what_section_7_rejects() {
         let bad: &[&[(&str, Option<&str>)]] = &[
@@ -148,15 +216,17 @@ mod tests {
             ],
         ];
         for params in bad {
-            assert_eq!(
-                Params::parse(&element(params), Side::Offer),
-                None,
+            assert!(
+                Params::parse(&element(params), Side::Offer).is_err(),
                 "{params:?}"
             );
         }
         // A response must give client_max_window_bits a value.
         let bare = element(&[("client_max_window_bits", None)]);
-        assert_eq!(Params::parse(&bare, Side::Response), None);
+        assert_eq!(
+            Params::parse(&bare, Side::Response),
+            Err(invalid("client_max_window_bits", None))
+        );
         for bits in 8..=15u8 {
             let mut digits = [0; 2];
             assert_eq!(window_bits(decimal(bits, &mut digits)), Some(bits));

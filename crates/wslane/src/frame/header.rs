@@ -15,8 +15,10 @@
 //! +-------------------------------+-------------------------------+
 //! ```
 
+use core::{fmt, ops::Deref};
+
 use super::OpCode;
-use crate::error::{ProtocolError, SendError};
+use crate::error::ProtocolError;
 
 /// The longest header: 2 bytes, a 64-bit length and a masking key.
 pub const MAX_HEADER_LEN: usize = 14;
@@ -131,7 +133,7 @@ impl FrameHeader {
         })
     }
 
-    /// How many bytes [`FrameHeader::encode`] writes.
+    /// How many bytes [`FrameHeader::encode`] writes (the length of [`FrameHeader::to_bytes`]).
     #[must_use]
     pub const fn encoded_len(&self) -> usize {
         let len_bytes = match self.payload_len {
@@ -142,49 +144,151 @@ impl FrameHeader {
         2 + len_bytes + if self.mask.is_some() { 4 } else { 0 }
     }
 
+    /// Encodes the header. This cannot fail: every header fits in [`MAX_HEADER_LEN`] bytes.
+    ///
+    /// The payload length must be below 2^63 and the RSV bits within `0b111`; extra bits are dropped.
+    ///
+    /// ```
+    /// use wslane::frame::{FrameHeader, OpCode};
+    ///
+    /// let header = FrameHeader::new(OpCode::Binary, 256);
+    /// assert_eq!(&*header.to_bytes(), &[0x82, 0x7e, 0x01, 0x00]);
+    /// ```
+    #[must_use]
+    pub fn to_bytes(&self) -> EncodedHeader {
+        let mut bytes = [0; MAX_HEADER_LEN];
+        bytes[0] = (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode as u8;
+        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
+        // Without a mask the key written is zeros, past the header's end: the bytes after it stay zero.
+        let key = self.mask.unwrap_or_default();
+        // Every index below is a constant within the array, so none can panic.
+        let len = match self.payload_len {
+            // The match arm bounds the value, so the cast cannot truncate.
+            short @ 0..=125 => {
+                bytes[1] = mask_bit | short as u8;
+                bytes[2..6].copy_from_slice(&key);
+                2
+            }
+            medium @ 126..=0xffff => {
+                bytes[1] = mask_bit | 126;
+                bytes[2..4].copy_from_slice(&(medium as u16).to_be_bytes());
+                bytes[4..8].copy_from_slice(&key);
+                4
+            }
+            long => {
+                bytes[1] = mask_bit | 127;
+                bytes[2..10].copy_from_slice(&(long & (u64::MAX >> 1)).to_be_bytes());
+                bytes[10..14].copy_from_slice(&key);
+                10
+            }
+        } + if self.mask.is_some() { 4 } else { 0 };
+        EncodedHeader {
+            bytes,
+            len: len as u8,
+        }
+    }
+
     /// Encodes the header into the start of `buf` and returns its length. If `buf` is too short, nothing is
     /// written and the error says how many bytes are needed.
     ///
     /// The payload length must be below 2^63 and the RSV bits within `0b111`; extra bits are dropped.
-    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, SendError> {
-        let len = self.encoded_len();
+    ///
+    /// ```
+    /// use wslane::frame::{EncodeError, FrameHeader, OpCode};
+    ///
+    /// let header = FrameHeader::new(OpCode::Text, 5);
+    /// let mut buf = [0; 8];
+    /// assert_eq!(header.encode(&mut buf), Ok(2));
+    /// assert_eq!(&buf[..2], &[0x81, 0x05]);
+    /// assert_eq!(
+    ///     header.encode(&mut buf[..1]),
+    ///     Err(EncodeError::BufferTooSmall { needed: 2 })
+    /// );
+    /// ```
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let encoded = self.to_bytes();
+        let needed = encoded.len();
         let out = buf
-            .get_mut(..len)
-            .ok_or(SendError::BufferTooSmall { needed: len })?;
-        out[0] = (u8::from(self.fin) << 7) | ((self.rsv & 0x07) << 4) | self.opcode as u8;
-        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
-        let key_at = match self.payload_len {
-            // The match arm bounds the value, so the cast cannot truncate.
-            short @ 0..=125 => {
-                out[1] = mask_bit | short as u8;
-                2
-            }
-            medium @ 126..=0xffff => {
-                out[1] = mask_bit | 126;
-                out[2..4].copy_from_slice(&(medium as u16).to_be_bytes());
-                4
-            }
-            long => {
-                out[1] = mask_bit | 127;
-                out[2..10].copy_from_slice(&(long & (u64::MAX >> 1)).to_be_bytes());
-                10
-            }
-        };
-        if let Some(key) = self.mask {
-            out[key_at..key_at + 4].copy_from_slice(&key);
-        }
-        Ok(len)
-    }
-
-    /// Encodes the header into a fixed array, returning it with the length used.
-    #[must_use]
-    pub fn to_bytes(&self) -> ([u8; MAX_HEADER_LEN], usize) {
-        let mut buf = [0; MAX_HEADER_LEN];
-        // A 14-byte buffer always holds a header.
-        let len = self.encode(&mut buf).unwrap_or(0);
-        (buf, len)
+            .get_mut(..needed)
+            .ok_or(EncodeError::BufferTooSmall { needed })?;
+        out.copy_from_slice(&encoded);
+        Ok(needed)
     }
 }
+
+/// An encoded frame header, from [`FrameHeader::to_bytes`]: up to [`MAX_HEADER_LEN`] bytes held inline,
+/// read as a byte slice through `Deref` or `AsRef`.
+#[derive(Clone, Copy)]
+pub struct EncodedHeader {
+    /// The header in its first `len` bytes, zeros after.
+    bytes: [u8; MAX_HEADER_LEN],
+    /// At most `MAX_HEADER_LEN`.
+    len: u8,
+}
+
+impl EncodedHeader {
+    /// The header's bytes.
+    #[must_use]
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+impl Deref for EncodedHeader {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for EncodedHeader {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for EncodedHeader {
+    fn eq(&self, other: &EncodedHeader) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for EncodedHeader {}
+
+impl fmt::Debug for EncodedHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EncodedHeader")
+            .field(&self.as_slice())
+            .finish()
+    }
+}
+
+/// A frame header could not be encoded into the caller's buffer. Nothing was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The buffer is shorter than the header.
+    BufferTooSmall {
+        /// How many bytes the header needs.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::BufferTooSmall { needed } => {
+                write!(
+                    f,
+                    "buffer too small for the frame header: {needed} bytes needed"
+                )
+            }
+        }
+    }
+}
+
+impl core::error::Error for EncodeError {}
 
 #[cfg(test)]
 mod tests {
@@ -233,16 +337,52 @@ mod tests {
 
     #[test]
     fn encode_matches_rfc_bytes() {
-        let (bytes, len) = FrameHeader::new(OpCode::Binary, 256).to_bytes();
-        assert_eq!(&bytes[..len], &[0x82, 0x7e, 0x01, 0x00]);
-        let (bytes, len) = FrameHeader::new(OpCode::Binary, 65536).to_bytes();
-        assert_eq!(&bytes[..len], &[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]);
+        let head = FrameHeader::new(OpCode::Binary, 256).to_bytes();
+        assert_eq!(&*head, &[0x82, 0x7e, 0x01, 0x00]);
+        let head = FrameHeader::new(OpCode::Binary, 65536).to_bytes();
+        assert_eq!(head.as_ref(), &[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]);
+        let mut masked = FrameHeader::new(OpCode::Text, 5);
+        masked.mask = Some([0x37, 0xfa, 0x21, 0x3d]);
+        assert_eq!(&*masked.to_bytes(), &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d]);
         let mut small = [0; 3];
         assert_eq!(
             FrameHeader::new(OpCode::Binary, 256).encode(&mut small),
-            Err(SendError::BufferTooSmall { needed: 4 })
+            Err(EncodeError::BufferTooSmall { needed: 4 })
         );
         assert_eq!(small, [0; 3]);
+    }
+
+    #[test]
+    fn the_longest_header_fills_the_array() {
+        let header = FrameHeader {
+            fin: false,
+            rsv: 0xff,
+            opcode: OpCode::Continuation,
+            mask: Some([1, 2, 3, 4]),
+            payload_len: u64::MAX,
+        };
+        let head = header.to_bytes();
+        assert_eq!(head.len(), MAX_HEADER_LEN);
+        assert_eq!(head.len(), header.encoded_len());
+        // Extra RSV bits and the top bit of the length are dropped.
+        assert_eq!(
+            &*head,
+            &[0x70, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4]
+        );
+        let mut exact = [0; MAX_HEADER_LEN];
+        assert_eq!(header.encode(&mut exact), Ok(MAX_HEADER_LEN));
+        assert_eq!(&exact[..], &*head);
+    }
+
+    #[test]
+    #[cfg(feature = "alloc")]
+    fn encode_error_says_how_much_is_needed() {
+        use alloc::string::ToString;
+        let err = EncodeError::BufferTooSmall { needed: 10 };
+        assert_eq!(
+            err.to_string(),
+            "buffer too small for the frame header: 10 bytes needed"
+        );
     }
 
     #[test]

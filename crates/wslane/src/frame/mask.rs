@@ -6,8 +6,8 @@
 //! with thresholds chosen by measurement (the `mask` benchmark of `wslane-benches` compares the result with
 //! the portable routine at every size and key offset):
 //!
-//! - short buffers (under 64 bytes on x86, 16 on aarch64, any length elsewhere) take the portable words of
-//!   [`apply_mask_portable`], inlined into the caller: a 20-byte frame is two 8-byte and one 4-byte XOR,
+//! - short buffers (under 64 bytes on x86, 16 on aarch64, any length elsewhere) take the portable routine,
+//!   a machine word at a time, inlined into the caller: a 20-byte frame is two 8-byte and one 4-byte XOR,
 //!   with no dispatch;
 //! - on x86, up to 255 bytes take the SSE2 kernel, inlined (SSE2 is baseline on x86_64: nothing to detect);
 //! - on x86, from 256 bytes to under 64 KiB, one call to the AVX2 kernel if the CPU has AVX2, else to
@@ -31,9 +31,23 @@ mod x86;
 /// XORs `buf` with `key`, starting at byte `offset` of the payload (so a payload can be unmasked in pieces).
 /// Masking and unmasking are the same operation.
 ///
-/// Short buffers take the portable path ([`apply_mask_portable`]) inline, with no dispatch; longer ones
-/// the widest SIMD kernel the CPU has: SSE2 or AVX2 (detected at run time with `std`) on x86 and x86_64,
-/// NEON on aarch64. The result is always that of [`apply_mask_reference`].
+/// Short buffers take the portable word-at-a-time path inline, with no dispatch; longer ones the widest
+/// SIMD kernel the CPU has: SSE2 or AVX2 (detected at run time with `std`) on x86 and x86_64, NEON on
+/// aarch64. The result is always that of the byte-at-a-time definition of RFC 6455 section 5.3.
+///
+/// ```
+/// use wslane::frame::apply_mask;
+///
+/// let key = [0x37, 0xfa, 0x21, 0x3d];
+/// let mut payload = *b"Hello";
+/// apply_mask(&mut payload, key, 0);
+/// assert_eq!(payload, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+/// // Unmasking in two pieces: the second starts at payload offset 2.
+/// let (head, tail) = payload.split_at_mut(2);
+/// apply_mask(head, key, 0);
+/// apply_mask(tail, key, 2);
+/// assert_eq!(&payload, b"Hello");
+/// ```
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate(key, offset);
@@ -47,13 +61,23 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 }
 
 /// The portable fallback of [`apply_mask`], in safe code: a machine word at a time, then the tail in
-/// 4-, 2- and 1-byte steps. Kept public so benchmarks and tests can compare it with the dispatched routine.
+/// 4-, 2- and 1-byte steps.
+///
+/// Not part of the API: public only so that the `mask` benchmark (`wslane-benches`) and the `mask` fuzz
+/// target can compare it with the dispatched routine. Hidden rather than behind `cfg(fuzzing)`, because the
+/// benchmarks build on stable without that cfg.
+#[doc(hidden)]
 #[inline]
 pub fn apply_mask_portable(buf: &mut [u8], key: [u8; 4], offset: usize) {
     mask_words(buf, rotate(key, offset));
 }
 
 /// The byte-at-a-time definition of masking, kept as the reference the fast routines are tested against.
+///
+/// Not part of the API: public only for the benchmarks, the fuzz targets and the integration tests, which
+/// check [`apply_mask`] against it. Hidden rather than behind `cfg(fuzzing)`, because the benchmarks and
+/// tests build on stable without that cfg.
+#[doc(hidden)]
 pub fn apply_mask_reference(buf: &mut [u8], key: [u8; 4], offset: usize) {
     for (i, byte) in buf.iter_mut().enumerate() {
         *byte ^= key[(offset + i) % 4];

@@ -4,8 +4,11 @@ mod header;
 mod mask;
 mod opcode;
 
-pub use header::{FrameHeader, Parsed, MAX_HEADER_LEN};
-pub use mask::{apply_mask, apply_mask_portable, apply_mask_reference};
+pub use header::{EncodeError, EncodedHeader, FrameHeader, Parsed, MAX_HEADER_LEN};
+pub use mask::apply_mask;
+// For the benchmarks, fuzz targets and tests only, out of the documented API: see the items' comments.
+#[doc(hidden)]
+pub use mask::{apply_mask_portable, apply_mask_reference};
 pub use opcode::OpCode;
 
 /// The most payload a control frame (close, ping, pong) may carry.

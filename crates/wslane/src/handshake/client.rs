@@ -14,7 +14,7 @@ use super::negotiate::{self, is_valid_element};
 use super::url::Url;
 use crate::config::Config;
 use crate::connection::Connection;
-use crate::extension::{is_token, Extension, ExtensionFactory, ExtensionOffer};
+use crate::extension::{is_token, Extension, ExtensionElement, ExtensionFactory};
 use crate::mask_keys::MaskKeySource;
 
 /// A client's upgrade request, built from a [`Url`]; [`start`](Self::start) turns it into bytes and a
@@ -25,7 +25,7 @@ pub struct ClientRequest {
     limits: Limits,
     origin: Option<String>,
     protocols: Vec<String>,
-    extensions: Vec<(Arc<dyn ExtensionFactory>, Vec<ExtensionOffer>)>,
+    extensions: Vec<(Arc<dyn ExtensionFactory>, Vec<ExtensionElement>)>,
     headers: Vec<(String, String)>,
 }
 
@@ -165,7 +165,7 @@ impl ClientRequest {
 
 impl fmt::Debug for ClientRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let offers: Vec<&ExtensionOffer> = self.extensions.iter().flat_map(|(_, o)| o).collect();
+        let offers: Vec<&ExtensionElement> = self.extensions.iter().flat_map(|(_, o)| o).collect();
         f.debug_struct("ClientRequest")
             .field("url", &self.url)
             .field("limits", &self.limits)

@@ -7,11 +7,11 @@ use alloc::vec::Vec;
 use super::error::{ClientError, ServerError};
 use super::headers::Headers;
 use crate::extension::{
-    is_token, parse_extensions, Accepted, Extension, ExtensionFactory, ExtensionOffer,
+    is_token, parse_extensions, Accepted, Extension, ExtensionElement, ExtensionFactory,
 };
 
 /// Whether an offer or response element can be written into a header as it is: every part a token.
-pub(crate) fn is_valid_element(element: &ExtensionOffer) -> bool {
+pub(crate) fn is_valid_element(element: &ExtensionElement) -> bool {
     is_token(&element.name)
         && element
             .params
@@ -20,7 +20,7 @@ pub(crate) fn is_valid_element(element: &ExtensionOffer) -> bool {
 }
 
 /// Parses every `Sec-WebSocket-Extensions` field of `headers`, in order.
-pub(crate) fn parse_all(headers: &Headers) -> Option<Vec<ExtensionOffer>> {
+pub(crate) fn parse_all(headers: &Headers) -> Option<Vec<ExtensionElement>> {
     let mut elements = Vec::new();
     for value in headers.get_all("sec-websocket-extensions") {
         let value = core::str::from_utf8(value).ok()?;
@@ -33,11 +33,11 @@ pub(crate) fn parse_all(headers: &Headers) -> Option<Vec<ExtensionOffer>> {
 /// client's order; the first to accept one wins. Offers no factory knows are declined silently.
 pub(crate) fn accept(
     factories: &[Arc<dyn ExtensionFactory>],
-    offers: &[ExtensionOffer],
+    offers: &[ExtensionElement],
 ) -> Result<Option<Accepted>, ServerError> {
     for factory in factories {
         let name = factory.name();
-        let mine: Vec<ExtensionOffer> = offers
+        let mine: Vec<ExtensionElement> = offers
             .iter()
             .filter(|offer| offer.name.eq_ignore_ascii_case(name))
             .cloned()

@@ -11,7 +11,7 @@ use super::headers::{write_field, Headers};
 use super::response::{write_status_line, Acceptance};
 use crate::config::Config;
 use crate::connection::Connection;
-use crate::extension::{Accepted, Extension, ExtensionOffer};
+use crate::extension::{Accepted, Extension, ExtensionElement};
 
 /// A valid WebSocket upgrade request, from [`ServerHandshake::handle_input`](super::ServerHandshake::handle_input).
 ///
@@ -25,7 +25,7 @@ pub struct Request {
     pub(crate) origin: Option<String>,
     pub(crate) headers: Headers,
     pub(crate) protocols: Vec<String>,
-    pub(crate) offers: Vec<ExtensionOffer>,
+    pub(crate) offers: Vec<ExtensionElement>,
     pub(crate) extension: Option<Accepted>,
     pub(crate) trailing: Vec<u8>,
 }
@@ -152,13 +152,13 @@ impl Request {
 
     /// The extensions the client offered, in its order, from every `Sec-WebSocket-Extensions` field.
     #[must_use]
-    pub fn extensions(&self) -> &[ExtensionOffer] {
+    pub fn extensions(&self) -> &[ExtensionElement] {
         &self.offers
     }
 
     /// The response element of the extension the server accepted, if any.
     #[must_use]
-    pub fn accepted_extension(&self) -> Option<&ExtensionOffer> {
+    pub fn accepted_extension(&self) -> Option<&ExtensionElement> {
         self.extension.as_ref().map(|(element, _)| element)
     }
 

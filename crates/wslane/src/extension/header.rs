@@ -1,63 +1,39 @@
-//! The extension point (RFC 6455 section 9): negotiation in the opening handshake, and one hook through which
-//! a negotiated extension claims RSV bits and transforms message payloads.
-//!
-//! Without a negotiated extension, any RSV bit fails the connection (1002). With one, the RSV bits it claims
-//! are allowed on the first frame of a data message only; continuation and control frames must carry none
-//! (the rule of every registered extension, permessage-deflate included).
+//! The `Sec-WebSocket-Extensions` header grammar (RFC 6455 section 9.1): one [`ExtensionElement`] per
+//! element, parsed by [`parse_extensions`] and written by its `Display`.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::error::{ProtocolError, SendError};
-use crate::frame::OpCode;
-
-/// A negotiated extension's payload transform, owned by one [`Connection`](crate::Connection).
-pub trait Extension: Send {
-    /// The RSV bits (as in the frame's first byte shifted right by 4: RSV1 = `0b100`) that this extension may
-    /// set on the first frame of a data message.
-    fn rsv_bits(&self) -> u8;
-
-    /// Decodes a received message whose first frame carried `rsv` (non-zero, within [`Extension::rsv_bits`]).
-    ///
-    /// Called with the message's payload in order, one or more chunks, `fin` set on the last. Appends the
-    /// decoded bytes to `out` and never lets `out` grow past `limit` bytes: past it, return
-    /// [`ProtocolError::MessageTooLarge`] (this is the defence against decompression bombs). Undecodable input
-    /// is [`ProtocolError::ExtensionData`] (1007).
-    fn decode(
-        &mut self,
-        rsv: u8,
-        input: &[u8],
-        fin: bool,
-        out: &mut Vec<u8>,
-        limit: usize,
-    ) -> Result<(), ProtocolError>;
-
-    /// Encodes a whole message to send. Appends the encoded payload to `out` and returns the RSV bits for its
-    /// first frame, or returns `Ok(None)` (leaving `out` empty) to send the message as it is.
-    fn encode(
-        &mut self,
-        opcode: OpCode,
-        input: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<Option<u8>, SendError>;
-}
-
-/// One element of a `Sec-WebSocket-Extensions` header: an extension name and its parameters.
+/// One element of a `Sec-WebSocket-Extensions` header, in a request (an offer) or a response (an
+/// acceptance): an extension name and its parameters.
+///
+/// Its `Display` writes the element as it goes in the header:
+///
+/// ```
+/// use wslane::extension::ExtensionElement;
+///
+/// let offer = ExtensionElement::new("permessage-deflate")
+///     .param("client_max_window_bits", None)
+///     .param("server_max_window_bits", Some("10"));
+/// assert_eq!(
+///     offer.to_string(),
+///     "permessage-deflate; client_max_window_bits; server_max_window_bits=10"
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct ExtensionOffer {
+pub struct ExtensionElement {
     /// The extension token, such as `permessage-deflate`.
     pub name: String,
     /// Parameters in order: a name and an optional value (quotes removed).
     pub params: Vec<(String, Option<String>)>,
 }
 
-impl ExtensionOffer {
-    /// An offer with no parameters.
+impl ExtensionElement {
+    /// An element with no parameters.
     #[must_use]
-    pub fn new(name: &str) -> ExtensionOffer {
-        ExtensionOffer {
+    pub fn new(name: &str) -> ExtensionElement {
+        ExtensionElement {
             name: name.into(),
             params: Vec::new(),
         }
@@ -65,13 +41,13 @@ impl ExtensionOffer {
 
     /// Adds a parameter, for building offers and responses.
     #[must_use]
-    pub fn param(mut self, name: &str, value: Option<&str>) -> ExtensionOffer {
+    pub fn param(mut self, name: &str, value: Option<&str>) -> ExtensionElement {
         self.params.push((name.into(), value.map(Into::into)));
         self
     }
 }
 
-impl fmt::Display for ExtensionOffer {
+impl fmt::Display for ExtensionElement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
         for (name, value) in &self.params {
@@ -96,13 +72,29 @@ impl fmt::Display for InvalidExtensionHeader {
 
 impl core::error::Error for InvalidExtensionHeader {}
 
-/// Parses a `Sec-WebSocket-Extensions` header value into its offers, appending them to `out`.
+/// Parses a `Sec-WebSocket-Extensions` header value into its elements, appending them to `out`.
 ///
 /// Grammar (RFC 6455 section 9.1): `1#( token *( ";" token [ "=" ( token / quoted-string ) ] ) )`.
 /// Several header lines are parsed by calling this once per line.
+///
+/// ```
+/// use wslane::extension::{parse_extensions, ExtensionElement};
+///
+/// let mut elements = Vec::new();
+/// parse_extensions("permessage-deflate; server_max_window_bits=\"10\", x-foo", &mut elements)?;
+/// assert_eq!(
+///     elements,
+///     [
+///         ExtensionElement::new("permessage-deflate").param("server_max_window_bits", Some("10")),
+///         ExtensionElement::new("x-foo"),
+///     ]
+/// );
+/// assert!(parse_extensions("a b", &mut elements).is_err());
+/// # Ok::<(), wslane::extension::InvalidExtensionHeader>(())
+/// ```
 pub fn parse_extensions(
     value: &str,
-    out: &mut Vec<ExtensionOffer>,
+    out: &mut Vec<ExtensionElement>,
 ) -> Result<(), InvalidExtensionHeader> {
     for element in split_outside_quotes(value, b',') {
         let element = element.trim_matches(is_ows);
@@ -114,7 +106,7 @@ pub fn parse_extensions(
         if !is_token(name) {
             return Err(InvalidExtensionHeader);
         }
-        let mut offer = ExtensionOffer::new(name);
+        let mut parsed = ExtensionElement::new(name);
         for param in parts {
             let (key, value) = match param.split_once('=') {
                 Some((key, value)) => (key.trim_matches(is_ows), Some(param_value(value)?)),
@@ -123,9 +115,9 @@ pub fn parse_extensions(
             if !is_token(key) {
                 return Err(InvalidExtensionHeader);
             }
-            offer.params.push((key.into(), value));
+            parsed.params.push((key.into(), value));
         }
-        out.push(offer);
+        out.push(parsed);
     }
     Ok(())
 }
@@ -191,47 +183,13 @@ pub(crate) fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// A failed negotiation: the peer's offer or response cannot be honoured and the handshake must fail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NegotiationError(pub String);
-
-impl fmt::Display for NegotiationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "extension negotiation failed: {}", self.0)
-    }
-}
-
-impl core::error::Error for NegotiationError {}
-
-/// A server's acceptance of an offer: the response element to send and the extension to install.
-pub type Accepted = (ExtensionOffer, Box<dyn Extension>);
-
-/// An extension this endpoint supports, as seen by the opening handshake. Both roles negotiate through it;
-/// permessage-deflate is one implementation.
-pub trait ExtensionFactory: Send + Sync {
-    /// The registered extension name, such as `permessage-deflate`.
-    fn name(&self) -> &str;
-
-    /// Client side: the offers to send, most preferred first (each becomes one header element).
-    fn offers(&self) -> Vec<ExtensionOffer>;
-
-    /// Server side: given every offer of this extension's name, in the client's order, accept the first one
-    /// it can honour. Returns the response element and the extension instance, `Ok(None)` to decline, or an
-    /// error when an offer is malformed (the handshake is then refused with 400).
-    fn accept(&self, offers: &[ExtensionOffer]) -> Result<Option<Accepted>, NegotiationError>;
-
-    /// Client side: check the server's response element against what was offered and build the extension,
-    /// or fail the connection.
-    fn confirm(&self, response: &ExtensionOffer) -> Result<Box<dyn Extension>, NegotiationError>;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloc::string::ToString;
     use alloc::vec;
 
-    fn parse(value: &str) -> Result<Vec<ExtensionOffer>, InvalidExtensionHeader> {
+    fn parse(value: &str) -> Result<Vec<ExtensionElement>, InvalidExtensionHeader> {
         let mut out = Vec::new();
         parse_extensions(value, &mut out).map(|()| out)
     }
@@ -244,10 +202,10 @@ mod tests {
         assert_eq!(
             offers,
             vec![
-                ExtensionOffer::new("permessage-deflate").param("client_max_window_bits", None),
-                ExtensionOffer::new("permessage-deflate")
+                ExtensionElement::new("permessage-deflate").param("client_max_window_bits", None),
+                ExtensionElement::new("permessage-deflate")
                     .param("server_max_window_bits", Some("10")),
-                ExtensionOffer::new("x-foo"),
+                ExtensionElement::new("x-foo"),
             ]
         );
         assert_eq!(
