@@ -7,7 +7,8 @@ use wslane::connection::Sender;
 use wslane::handshake::{Acceptance, Rejection, Request};
 use wslane::{CloseCode, CloseFrame, Event, Message, State};
 
-use super::peer::{Peer, Peers, Phase};
+use super::peer::{Peer, Phase};
+use super::peers::Peers;
 use crate::Error;
 
 /// A connection served by the event loop. Ids are never reused within a [`Server`](super::Server).

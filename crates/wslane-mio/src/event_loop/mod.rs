@@ -2,6 +2,7 @@
 
 mod handler;
 mod peer;
+mod peers;
 
 use handler::Current;
 pub use handler::{CloseReason, ConnectionId, Context, Handler};
@@ -14,18 +15,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Registry, Token, Waker};
+use mio::{Events, Interest, Poll, Registry, Waker};
 use wslane::handshake::{Request, ServerConfig, ServerHandshake};
 use wslane::{CloseCode, CloseFrame, Config, Connection, Event, Instant};
 
-use self::peer::{Open, Peer, Peers, Phase};
+use self::peer::{Open, Peer, Phase};
+use self::peers::{Peers, LISTENER, WAKER};
 use crate::clock::Clock;
 use crate::Error;
 
-const LISTENER: Token = Token(0);
-const WAKER: Token = Token(1);
-/// Peer tokens are their slot index plus this.
-const FIRST_PEER: usize = 2;
 /// The scratch buffer that draining connections are read into.
 const READ_CHUNK: usize = 8 << 10;
 /// Reads per call while the request head is incomplete; the head is bounded by the handshake limits.
@@ -281,10 +279,10 @@ impl Server {
             match event.token() {
                 LISTENER => accept = true,
                 WAKER => {}
-                Token(token) => {
+                token => {
                     let readable =
                         event.is_readable() || event.is_read_closed() || event.is_error();
-                    self.core.ready(token - FIRST_PEER, readable);
+                    self.core.ready(peers::index(token), readable);
                 }
             }
         }
@@ -343,7 +341,7 @@ impl Core {
     fn add(&mut self, mut socket: TcpStream, addr: SocketAddr) {
         let _ = socket.set_nodelay(true);
         let id = self.peers.reserve();
-        let token = Token(id.index + FIRST_PEER);
+        let token = peers::token(id.index);
         if self
             .registry
             .register(&mut socket, token, Interest::READABLE)
@@ -453,7 +451,7 @@ impl Core {
             } else {
                 Interest::READABLE
             };
-            let token = Token(peer.id.index + FIRST_PEER);
+            let token = peers::token(peer.id.index);
             if self
                 .registry
                 .reregister(&mut peer.socket, token, interest)
