@@ -3,11 +3,12 @@
 mod handler;
 mod peer;
 mod peers;
+mod timers;
 
 use handler::Current;
 pub use handler::{CloseReason, ConnectionId, Context, Handler};
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +22,7 @@ use wslane::{CloseCode, CloseFrame, Config, Connection, Event, Instant};
 
 use self::peer::{Open, Peer, Phase};
 use self::peers::{Peers, LISTENER, WAKER};
+use self::timers::Timers;
 use crate::clock::Clock;
 use crate::Error;
 
@@ -112,8 +114,8 @@ impl StopHandle {
 struct Core {
     registry: Registry,
     peers: Peers,
-    /// Each peer's deadline with its slot index, earliest first.
-    timers: BTreeSet<(Instant, usize)>,
+    /// Each peer's deadline, earliest first.
+    timers: Timers,
     /// Peers to serve this round.
     queue: VecDeque<ConnectionId>,
     /// Peers that used their read budget and have more to read: served next round.
@@ -180,7 +182,7 @@ impl Server {
             core: Core {
                 registry,
                 peers: Peers::default(),
-                timers: BTreeSet::new(),
+                timers: Timers::default(),
                 queue: VecDeque::new(),
                 deferred: Vec::new(),
                 touched: Vec::new(),
@@ -322,22 +324,6 @@ impl Server {
 }
 
 impl Core {
-    fn wait_time(&self, timeout: Option<Duration>) -> Option<Duration> {
-        if !self.queue.is_empty() || !self.deferred.is_empty() {
-            return Some(Duration::ZERO);
-        }
-        let now = self.clock.now();
-        let next = [self.timers.first().map(|&(at, _)| at), self.accept_retry]
-            .into_iter()
-            .flatten()
-            .min();
-        let until = next.map(|at| at.saturating_duration_since(now));
-        match (timeout, until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
     fn add(&mut self, mut socket: TcpStream, addr: SocketAddr) {
         let _ = socket.set_nodelay(true);
         let id = self.peers.reserve();
@@ -383,20 +369,6 @@ impl Core {
             peer.read_ready |= readable;
             let id = peer.id;
             self.schedule(id);
-        }
-    }
-
-    fn expire_timers(&mut self, now: Instant) {
-        while let Some(&(at, index)) = self.timers.first() {
-            if at > now {
-                break;
-            }
-            self.timers.pop_first();
-            if let Some(peer) = self.peers.at_mut(index) {
-                peer.timer = None;
-                let id = peer.id;
-                self.schedule(id);
-            }
         }
     }
 
@@ -463,12 +435,7 @@ impl Core {
         }
         let deadline = peer.deadline();
         if deadline != peer.timer {
-            if let Some(old) = peer.timer {
-                self.timers.remove(&(old, peer.id.index));
-            }
-            if let Some(new) = deadline {
-                self.timers.insert((new, peer.id.index));
-            }
+            self.timers.replace(peer.id.index, peer.timer, deadline);
             peer.timer = deadline;
         }
         if peer.read_ready && peer.reads >= READ_BUDGET && !peer.queued {
@@ -482,9 +449,7 @@ impl Core {
         let gone = io::Error::from(io::ErrorKind::ConnectionAborted);
         self.notify_close(&mut peer, handler, CloseReason::Failed(Error::Io(gone)));
         let _ = self.registry.deregister(&mut peer.socket);
-        if let Some(at) = peer.timer {
-            self.timers.remove(&(at, peer.id.index));
-        }
+        self.timers.replace(peer.id.index, peer.timer, None);
         self.peers.release(peer.id.index);
     }
 
