@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use wslane::Instant;
 
-use super::Core;
+use super::serve::Core;
 
 /// The peers' deadlines, earliest first.
 #[derive(Default)]
