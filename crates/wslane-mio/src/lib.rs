@@ -47,6 +47,7 @@ mod blocking;
 mod clock;
 mod error;
 mod event_loop;
+mod upgrade;
 
 pub use blocking::{accept, accept_with, client_on, connect, connect_with, Transport, WebSocket};
 pub use error::Error;

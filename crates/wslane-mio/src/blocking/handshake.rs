@@ -11,10 +11,10 @@ use wslane::handshake::{
     Url,
 };
 use wslane::mask_keys::ChaChaKeys;
-use wslane::{Config, Connection};
+use wslane::Config;
 
 use super::{is_retry, Transport, WebSocket};
-use crate::Error;
+use crate::{upgrade, Error};
 use wslane::gate::ConnectGate;
 
 /// Bytes read per call while the head is incomplete; the head itself is bounded by the handshake limits.
@@ -88,7 +88,7 @@ where
             });
         }
     };
-    let upgrade = match request.accept(acceptance) {
+    let mut upgrade = match request.accept(acceptance) {
         Ok(upgrade) => upgrade,
         Err(err) => {
             refuse(&mut stream, &err.to_response(), &deadline);
@@ -97,11 +97,7 @@ where
     };
     write_all(&mut stream, &upgrade.response, &deadline)?;
     clear_timeouts(&stream)?;
-    let mut conn = Connection::server(config);
-    if let Some(extension) = upgrade.extension {
-        conn = conn.with_extension(extension);
-    }
-    conn.handle_input(&upgrade.trailing);
+    let conn = upgrade::server_connection(config, &mut upgrade);
     Ok(WebSocket::new(stream, conn))
 }
 
@@ -180,11 +176,7 @@ fn handshake<S: Transport>(
         }
     };
     clear_timeouts(&stream)?;
-    let mut conn = Connection::client(config, ChaChaKeys::from_seed(seed));
-    if let Some(extension) = upgrade.extension.take() {
-        conn = conn.with_extension(extension);
-    }
-    conn.handle_input(&std::mem::take(&mut upgrade.trailing));
+    let conn = upgrade::client_connection(config, ChaChaKeys::from_seed(seed), &mut upgrade);
     Ok((WebSocket::new(stream, conn), upgrade))
 }
 

@@ -5,13 +5,13 @@ use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-use wslane::handshake::{Request, ServerUpgrade};
-use wslane::{Config, Connection, Instant};
+use wslane::handshake::Request;
+use wslane::Instant;
 
 use super::handler::{Context, Current, Handler};
 use super::peer::{Open, Peer, Phase};
 use super::serve::{Core, Step, READ_BUDGET};
-use crate::Error;
+use crate::{upgrade, Error};
 
 /// Reads per call while the request head is incomplete; the head is bounded by the handshake limits.
 const HEAD_CHUNK: usize = 4 << 10;
@@ -96,7 +96,7 @@ impl Core {
         let (out, error) = match handler.on_request(&mut ctx, id, &request) {
             Ok(acceptance) => match request.accept(acceptance) {
                 Ok(mut upgrade) => {
-                    let conn = open_connection(self.config, &mut upgrade);
+                    let conn = upgrade::server_connection(self.config, &mut upgrade);
                     if let Current::Peer(peer) = &mut ctx.current {
                         peer.phase = Phase::Open(Box::new(Open {
                             conn,
@@ -155,15 +155,4 @@ pub(super) fn serve_refusing(peer: &mut Peer, now: Instant, linger: Duration) ->
         deadline: now + linger,
     };
     Step::Again
-}
-
-/// The connection for an accepted upgrade, with its extension, fed the bytes that followed the request
-/// head.
-fn open_connection(config: Config, upgrade: &mut ServerUpgrade) -> Connection {
-    let mut conn = Connection::server(config);
-    if let Some(extension) = upgrade.extension.take() {
-        conn = conn.with_extension(extension);
-    }
-    conn.handle_input(&upgrade.trailing);
-    conn
 }
