@@ -1,63 +1,22 @@
 //! The blocking API: a [`WebSocket`] over any blocking [`Transport`], one connection per thread.
 
+mod accept;
+mod connect;
 mod handshake;
+mod transport;
 
-pub use handshake::{accept, accept_with, client_on, connect, connect_with};
+pub use accept::{accept, accept_with};
+pub use connect::{client_on, connect, connect_with};
+pub use transport::Transport;
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io;
 use std::time::Duration;
 
 use wslane::{CloseCode, Connection, Event, Message, State};
 
+use self::transport::is_retry;
 use crate::clock::Clock;
 use crate::Error;
-
-/// A blocking byte stream the [`WebSocket`] can drive: `Read + Write`, with read and write timeouts (the
-/// keepalive, close and handshake timers are read timeouts) and a way to end the sending direction.
-///
-/// Implemented for [`TcpStream`] and, on Unix, `UnixStream`. Implement it for a TLS stream by delegating
-/// the timeouts and the shutdown to the socket underneath.
-pub trait Transport: Read + Write {
-    /// As [`TcpStream::set_read_timeout`]: a read that waits longer fails with
-    /// [`io::ErrorKind::WouldBlock`] or [`io::ErrorKind::TimedOut`].
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
-
-    /// As [`TcpStream::set_write_timeout`].
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
-
-    /// Ends the sending direction (TCP: sends FIN), once everything is written.
-    fn shutdown_write(&self) -> io::Result<()>;
-}
-
-impl Transport for TcpStream {
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_read_timeout(self, timeout)
-    }
-
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_write_timeout(self, timeout)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
-#[cfg(unix)]
-impl Transport for std::os::unix::net::UnixStream {
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
-    }
-
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
 
 /// A WebSocket over a blocking transport `S`.
 ///
@@ -293,12 +252,4 @@ impl<S: Transport> WebSocket<S> {
             Error::Io(err)
         }
     }
-}
-
-/// A read that timed out (the timer's turn) or was interrupted.
-fn is_retry(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-    )
 }
