@@ -43,16 +43,19 @@ pub use split::{ReadHalf, WriteHalf};
 pub use stream::{DrivesTcpAndTls, MaybeTlsStream};
 pub use tls::Connector;
 
-/// The names every adapter crate re-exports, so that moving between adapters changes imports only.
+/// The names every adapter crate re-exports (`wslane-tokio`, `wslane-async-std`, `wslane-mio`), so that
+/// moving between adapters changes imports only.
 pub mod common {
-    pub use crate::{ConnectGate, Connector, Error};
+    pub use crate::{ConnectGate, Error};
     #[cfg(feature = "deflate")]
     pub use wslane::deflate::{DeflateConfig, PerMessageDeflate};
     pub use wslane::handshake::{
         Acceptance, ClientError, ClientRequest, Limits, OriginPolicy, Rejection, Request,
         ServerConfig, ServerError, ServerHandshake, ServerResponse, Url,
     };
-    pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, Sender, State};
+    pub use wslane::{
+        CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, SendError, Sender, State,
+    };
 }
 
 /// Declares a runtime crate's API for runtime `$rt`: the type aliases (`WebSocketStream<S>`, `ReadHalf<S>`,
@@ -63,6 +66,7 @@ pub mod common {
 macro_rules! runtime_api {
     ($rt:ty, $runtime_name:literal) => {
         pub use $crate::common::*;
+        pub use $crate::Connector;
 
         #[doc = concat!("The ", $runtime_name, " runtime, as the async layer sees it.")]
         pub type Runtime = $rt;

@@ -28,7 +28,7 @@ fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
 
 /// Reads until the connection ends, whichever way.
 fn drain(ws: &mut WebSocket<TcpStream>) {
-    while ws.read().is_ok() {}
+    while let Some(Ok(_)) = ws.recv() {}
 }
 
 fn main() -> Result<(), Error> {
@@ -36,7 +36,7 @@ fn main() -> Result<(), Error> {
         .nth(1)
         .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     let mut ws = open(&format!("{base}/getCaseCount"))?;
-    let count: u32 = match ws.read()? {
+    let count: u32 = match ws.recv().transpose()?.unwrap_or(Message::Close(None)) {
         Message::Text(text) => text.trim().parse().map_err(std::io::Error::other)?,
         other => {
             return Err(std::io::Error::other(format!("unexpected case count: {other:?}")).into())
@@ -47,16 +47,16 @@ fn main() -> Result<(), Error> {
     for case in 1..=count {
         let mut ws = open(&format!("{base}/runCase?case={case}&agent={AGENT}"))?;
         loop {
-            match ws.read() {
-                Ok(message) if message.is_data() => {
+            match ws.recv() {
+                Some(Ok(message)) if message.is_data() => {
                     // Queued: written when the next read finds the input used up.
                     if ws.feed(message).is_err() {
                         break;
                     }
                 }
-                Ok(_) => {}
+                Some(Ok(_)) => {}
                 // The end, or a case that fails the connection on purpose; the server judges it.
-                Err(_) => break,
+                None | Some(Err(_)) => break,
             }
         }
     }

@@ -6,8 +6,9 @@
 //! [`Connection`](wslane::Connection)s, arms timeouts from
 //! [`Connection::poll_timeout`](wslane::Connection::poll_timeout), and converts events.
 //!
-//! - **Blocking**: [`connect`] and [`accept`] give a [`WebSocket`] with [`read`](WebSocket::read),
-//!   [`send`](WebSocket::send), [`feed`](WebSocket::feed)/[`flush`](WebSocket::flush) and
+//! - **Blocking**: [`connect`] and [`accept`] give a [`WebSocket`] with the same verbs as the async
+//!   adapters: [`recv`](WebSocket::recv), [`recv_with`](WebSocket::recv_with),
+//!   [`recv_with_reply`](WebSocket::recv_with_reply), [`send`](WebSocket::send), [`feed`](WebSocket::feed)/[`flush`](WebSocket::flush) and
 //!   [`close`](WebSocket::close); one connection per thread.
 //! - **Event loop**: a [`Server`] calls your [`Handler`] for requests, messages and closes of all its
 //!   connections on one thread; the [`Context`] it passes sends to and closes any of them.
@@ -22,14 +23,13 @@
 //!     for tcp in listener.incoming().flatten() {
 //!         std::thread::spawn(move || {
 //!             let mut ws = wslane_mio::accept(tcp)?;
-//!             loop {
-//!                 match ws.read() {
-//!                     Ok(message) if message.is_data() => ws.send(message)?,
-//!                     Ok(_) => {}
-//!                     Err(wslane_mio::Error::Closed) => return Ok(()),
-//!                     Err(err) => return Err(err),
+//!             while let Some(message) = ws.recv() {
+//!                 let message = message?;
+//!                 if message.is_data() {
+//!                     ws.send(message)?;
 //!                 }
 //!             }
+//!             Ok::<_, wslane_mio::Error>(())
 //!         });
 //!     }
 //! });
@@ -37,7 +37,7 @@
 //! // A blocking client.
 //! let (mut ws, _response) = wslane_mio::connect("ws://127.0.0.1:9001/")?;
 //! ws.send(Message::text("hello"))?;
-//! assert_eq!(ws.read()?, Message::text("hello"));
+//! assert_eq!(ws.recv().transpose()?, Some(Message::text("hello")));
 //! ws.close(CloseCode::NORMAL, "bye")?;
 //! # Ok(())
 //! # }
@@ -45,17 +45,8 @@
 
 mod blocking;
 mod clock;
-mod error;
 mod event_loop;
 
 pub use blocking::{accept, accept_with, client_on, connect, connect_with, Transport, WebSocket};
-pub use error::Error;
 pub use event_loop::{CloseReason, ConnectionId, Context, Handler, Server, StopHandle};
-
-#[cfg(feature = "deflate")]
-pub use wslane::deflate::{DeflateConfig, PerMessageDeflate};
-pub use wslane::handshake::{
-    Acceptance, ClientError, ClientRequest, OriginPolicy, Rejection, Request, ServerConfig,
-    ServerError, ServerResponse, Url,
-};
-pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, SendError};
+pub use wslane_async::common::*;

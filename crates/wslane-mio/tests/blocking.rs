@@ -22,12 +22,12 @@ fn echo_once(config: Config) -> (String, JoinHandle<Result<Option<CloseFrame>, E
         })?;
         let mut close = None;
         loop {
-            match ws.read() {
-                Ok(message) if message.is_data() => ws.send(message)?,
-                Ok(Message::Close(frame)) => close = frame,
-                Ok(_) => {}
-                Err(Error::Closed) => return Ok(close),
-                Err(err) => return Err(err),
+            match ws.recv() {
+                Some(Ok(message)) if message.is_data() => ws.send(message)?,
+                Some(Ok(Message::Close(frame))) => close = frame,
+                Some(Ok(_)) => {}
+                None => return Ok(close),
+                Some(Err(err)) => return Err(err),
             }
         }
     });
@@ -36,7 +36,7 @@ fn echo_once(config: Config) -> (String, JoinHandle<Result<Option<CloseFrame>, E
 
 fn round_trip(ws: &mut WebSocket<TcpStream>, message: Message) {
     ws.send(message.clone()).unwrap();
-    assert_eq!(ws.read().unwrap(), message);
+    assert_eq!(ws.recv().unwrap().unwrap(), message);
 }
 
 #[test]
@@ -57,12 +57,12 @@ fn blocking_echo_text_binary_empty_large_and_close_code() {
     }
     ws.flush().unwrap();
     for i in 0..50 {
-        assert_eq!(ws.read().unwrap(), Message::text(format!("m{i}")));
+        assert_eq!(ws.recv().unwrap().unwrap(), Message::text(format!("m{i}")));
     }
 
     let code = CloseCode::new(4000).unwrap();
     ws.close(code, "bye").unwrap();
-    assert!(matches!(ws.read(), Err(Error::Closed)));
+    assert!(ws.recv().is_none());
     assert!(matches!(ws.send(Message::text("late")), Err(Error::Closed)));
     let close = server.join().unwrap().unwrap();
     assert_eq!(
@@ -81,19 +81,19 @@ fn server_close_is_delivered_then_the_end() {
     let server = std::thread::spawn(move || {
         let (tcp, _) = listener.accept().unwrap();
         let mut ws = wslane_mio::accept(tcp).unwrap();
-        assert_eq!(ws.read().unwrap(), Message::text("close me"));
+        assert_eq!(ws.recv().unwrap().unwrap(), Message::text("close me"));
         ws.close(CloseCode::GOING_AWAY, "done").unwrap();
     });
     let (mut ws, _) = wslane_mio::connect(&url).unwrap();
     ws.send(Message::text("close me")).unwrap();
     assert_eq!(
-        ws.read().unwrap(),
+        ws.recv().unwrap().unwrap(),
         Message::Close(Some(CloseFrame {
             code: CloseCode::GOING_AWAY,
             reason: "done".into()
         }))
     );
-    assert!(matches!(ws.read(), Err(Error::Closed)));
+    assert!(ws.recv().is_none());
     server.join().unwrap();
 }
 
@@ -161,8 +161,8 @@ fn blocking_client_keepalive_fails_a_silent_server() {
     let request = wslane_mio::ClientRequest::new(wslane_mio::Url::parse(&url).unwrap());
     let (mut ws, _) = wslane_mio::connect_with(request, config).unwrap();
     let start = Instant::now();
-    match ws.read() {
-        Err(Error::Protocol(wslane::Error::KeepaliveTimeout)) => {}
+    match ws.recv() {
+        Some(Err(Error::Protocol(wslane::Error::KeepaliveTimeout))) => {}
         other => panic!("expected a keepalive timeout, got {other:?}"),
     }
     let elapsed = start.elapsed();
@@ -170,6 +170,6 @@ fn blocking_client_keepalive_fails_a_silent_server() {
         elapsed >= Duration::from_millis(150) && elapsed < Duration::from_secs(1),
         "{elapsed:?}"
     );
-    assert!(matches!(ws.read(), Err(Error::Closed)));
+    assert!(ws.recv().is_none());
     server.join().unwrap();
 }

@@ -18,7 +18,7 @@ const NOTE_WAIT: Duration = Duration::from_secs(5);
 
 fn round_trip(ws: &mut WebSocket<TcpStream>, message: Message) {
     ws.send(message.clone()).unwrap();
-    assert_eq!(ws.read().unwrap(), message);
+    assert_eq!(ws.recv().unwrap().unwrap(), message);
 }
 
 /// A client that echoes a few messages, proving the server still serves others.
@@ -49,7 +49,10 @@ fn blocking_client_with_event_loop_server() {
     }
     ws.flush().unwrap();
     for i in 0..100 {
-        assert_eq!(ws.read().unwrap(), Message::text(format!("pipelined {i}")));
+        assert_eq!(
+            ws.recv().unwrap().unwrap(),
+            Message::text(format!("pipelined {i}"))
+        );
     }
     let code = CloseCode::new(4000).unwrap();
     ws.close(code, "bye").unwrap();
@@ -94,10 +97,10 @@ fn input_read_while_the_output_was_full_is_delivered_when_it_drains() {
     ws.feed(Message::binary(big.clone())).unwrap();
     ws.feed(Message::Close(None)).unwrap();
     ws.flush().unwrap();
-    assert_eq!(ws.read().unwrap(), Message::binary(big.clone()));
-    assert_eq!(ws.read().unwrap(), Message::binary(big));
+    assert_eq!(ws.recv().unwrap().unwrap(), Message::binary(big.clone()));
+    assert_eq!(ws.recv().unwrap().unwrap(), Message::binary(big));
     assert_eq!(
-        ws.read().unwrap(),
+        ws.recv().unwrap().unwrap(),
         Message::Close(Some(CloseFrame {
             code: CloseCode::NORMAL,
             reason: String::new()
@@ -133,10 +136,10 @@ fn context_describes_the_connection_an_event_borrows() {
     let (mut ws, _) = wslane_mio::connect(&server.url()).unwrap();
     ws.send(Message::text("hi")).unwrap();
     assert_eq!(
-        ws.read().unwrap(),
+        ws.recv().unwrap().unwrap(),
         Message::text("hi: open true state Some(Open) listed true addr true output Some(0)")
     );
-    assert_eq!(ws.read().unwrap(), Message::binary(b"hi".to_vec()));
+    assert_eq!(ws.recv().unwrap().unwrap(), Message::binary(b"hi".to_vec()));
     ws.close(CloseCode::NORMAL, "").unwrap();
 }
 
@@ -146,13 +149,13 @@ fn handler_close_reaches_the_client() {
     let (mut ws, _) = wslane_mio::connect(&server.url()).unwrap();
     ws.send(Message::text("close me")).unwrap();
     assert_eq!(
-        ws.read().unwrap(),
+        ws.recv().unwrap().unwrap(),
         Message::Close(Some(CloseFrame {
             code: CloseCode::GOING_AWAY,
             reason: "as asked".into()
         }))
     );
-    assert!(matches!(ws.read(), Err(Error::Closed)));
+    assert!(ws.recv().is_none());
 }
 
 #[test]
@@ -199,7 +202,7 @@ fn a_thousand_concurrent_connections() {
                         } else {
                             Message::binary(vec![round as u8; i % 300])
                         };
-                        assert_eq!(ws.read().unwrap(), expected);
+                        assert_eq!(ws.recv().unwrap().unwrap(), expected);
                     }
                 }
                 for ws in &mut sockets {
@@ -307,13 +310,13 @@ fn garbage_after_the_upgrade_gets_a_1002() {
     // Reserved bits and a reserved opcode, bypassing the connection.
     ws.get_mut().write_all(&[0xff; 64]).unwrap();
     assert_eq!(
-        ws.read().unwrap(),
+        ws.recv().unwrap().unwrap(),
         Message::Close(Some(CloseFrame {
             code: CloseCode::PROTOCOL_ERROR,
             reason: String::new()
         }))
     );
-    assert!(matches!(ws.read(), Err(Error::Closed)));
+    assert!(ws.recv().is_none());
 
     let reason = wait_for(&notes, NOTE_WAIT, |note| match note {
         Note::Closed(_, reason) => Some(reason),
@@ -380,10 +383,11 @@ fn keepalive_times_out_a_silent_peer() {
     let (mut lively, _) = wslane_mio::connect(&server.url()).unwrap();
     let lively_tcp = lively.get_ref().try_clone().unwrap();
     let reader = std::thread::spawn(move || loop {
-        match lively.read() {
-            Ok(Message::Close(frame)) => return frame,
-            Ok(_) => {}
-            Err(err) => panic!("the lively client failed: {err}"),
+        match lively.recv() {
+            Some(Ok(Message::Close(frame))) => return frame,
+            Some(Ok(_)) => {}
+            Some(Err(err)) => panic!("the lively client failed: {err}"),
+            None => panic!("the lively client ended without a close message"),
         }
     });
 
@@ -521,7 +525,10 @@ fn fragments_mode_hands_out_pieces() {
     let (mut ws, _) = wslane_mio::connect_with(request, client_config).unwrap();
     let text = "twenty-five bytes of text";
     ws.send(Message::text(text)).unwrap();
-    assert_eq!(ws.read().unwrap(), Message::binary(text.as_bytes()));
+    assert_eq!(
+        ws.recv().unwrap().unwrap(),
+        Message::binary(text.as_bytes())
+    );
     ws.close(CloseCode::NORMAL, "").unwrap();
     let handler = server.stop();
     assert_eq!(handler.pieces, 3);
@@ -542,8 +549,8 @@ fn close_all_drives_every_connection_to_the_end() {
             let url = url.clone();
             std::thread::spawn(move || {
                 let (mut ws, _) = wslane_mio::connect(&url).unwrap();
-                let close = ws.read().unwrap();
-                assert!(matches!(ws.read(), Err(Error::Closed)));
+                let close = ws.recv().unwrap().unwrap();
+                assert!(ws.recv().is_none());
                 close
             })
         })

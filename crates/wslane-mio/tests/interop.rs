@@ -24,7 +24,7 @@ fn blocking_client_against_peer_servers() {
         ];
         for message in messages {
             ws.send(message.clone()).unwrap();
-            assert_eq!(ws.read().unwrap(), message, "{}", peer.name());
+            assert_eq!(ws.recv().unwrap().unwrap(), message, "{}", peer.name());
         }
         ws.close(CloseCode::new(4000).unwrap(), "interop done")
             .unwrap();

@@ -1,70 +1,29 @@
 //! The blocking API: a [`WebSocket`] over any blocking [`Transport`], one connection per thread.
 
+mod accept;
+mod connect;
 mod handshake;
+mod transport;
 
-pub use handshake::{accept, accept_with, client_on, connect, connect_with};
+pub use accept::{accept, accept_with};
+pub use connect::{client_on, connect, connect_with};
+pub use transport::Transport;
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io;
 use std::time::Duration;
 
-use wslane::{CloseCode, Connection, Event, Message, State};
+use wslane::{CloseCode, Connection, Event, Message, Sender, State};
 
+use self::transport::is_retry;
 use crate::clock::Clock;
 use crate::Error;
 
-/// A blocking byte stream the [`WebSocket`] can drive: `Read + Write`, with read and write timeouts (the
-/// keepalive, close and handshake timers are read timeouts) and a way to end the sending direction.
-///
-/// Implemented for [`TcpStream`] and, on Unix, `UnixStream`. Implement it for a TLS stream by delegating
-/// the timeouts and the shutdown to the socket underneath.
-pub trait Transport: Read + Write {
-    /// As [`TcpStream::set_read_timeout`]: a read that waits longer fails with
-    /// [`io::ErrorKind::WouldBlock`] or [`io::ErrorKind::TimedOut`].
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
-
-    /// As [`TcpStream::set_write_timeout`].
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
-
-    /// Ends the sending direction (TCP: sends FIN), once everything is written.
-    fn shutdown_write(&self) -> io::Result<()>;
-}
-
-impl Transport for TcpStream {
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_read_timeout(self, timeout)
-    }
-
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_write_timeout(self, timeout)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
-#[cfg(unix)]
-impl Transport for std::os::unix::net::UnixStream {
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
-    }
-
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
 /// A WebSocket over a blocking transport `S`.
 ///
-/// [`read`](Self::read) blocks until a message arrives; while it waits it also answers pings, writes what
+/// [`recv`](Self::recv) blocks until a message arrives; while it waits it also answers pings, writes what
 /// [`feed`](Self::feed) queued, and runs the keepalive and close timers (as read timeouts armed from
 /// [`Connection::poll_timeout`]). When the connection ends it returns the close message once, then
-/// [`Error::Closed`]. Writes block until the transport takes the bytes.
+/// `None`, as the async adapters' `recv` does. Writes block until the transport takes the bytes.
 ///
 /// ```no_run
 /// use wslane_mio::{CloseCode, Message};
@@ -72,7 +31,7 @@ impl Transport for std::os::unix::net::UnixStream {
 /// # fn run() -> Result<(), wslane_mio::Error> {
 /// let (mut ws, _response) = wslane_mio::connect("ws://127.0.0.1:9001/")?;
 /// ws.send(Message::text("hello"))?;
-/// assert_eq!(ws.read()?, Message::text("hello"));
+/// assert_eq!(ws.recv().transpose()?, Some(Message::text("hello")));
 /// ws.close(CloseCode::NORMAL, "bye")?;
 /// # Ok(())
 /// # }
@@ -83,7 +42,7 @@ pub struct WebSocket<S> {
     clock: Clock,
     /// The read timeout last set on the transport.
     read_timeout: Option<Duration>,
-    /// The connection has ended: reads return [`Error::Closed`].
+    /// The connection has ended: receiving returns `None`.
     done: bool,
 }
 
@@ -129,74 +88,81 @@ impl<S: Transport> WebSocket<S> {
         self.io
     }
 
-    /// Receives the next whole message. After the close message (the peer's code, or
-    /// [`CloseCode::ABNORMAL_CLOSURE`] when the transport ended without one), or after an error, returns
-    /// [`Error::Closed`].
-    pub fn read(&mut self) -> Result<Message, Error> {
-        self.read_with(|event| Message::from_event(&event))?
-            .ok_or(Error::FragmentsMode)
+    /// Receives the next whole message; `None` once the connection has ended (after the close message:
+    /// the peer's code, or [`CloseCode::ABNORMAL_CLOSURE`] when the transport ended without one; or after
+    /// an error, which is returned once).
+    pub fn recv(&mut self) -> Option<Result<Message, Error>> {
+        self.recv_with(|event| Message::from_event(&event))
+            .map(|result| result.and_then(|message| message.ok_or(Error::FragmentsMode)))
     }
 
     /// Receives the next event and hands it, borrowed, to `f`: no copy, no allocation. Works in both
     /// receive modes.
-    pub fn read_with<F, O>(&mut self, f: F) -> Result<O, Error>
+    pub fn recv_with<F, O>(&mut self, mut f: F) -> Option<Result<O, Error>>
     where
-        F: FnOnce(Event<'_>) -> O,
+        F: FnMut(Event<'_>) -> O,
     {
+        self.recv_with_reply(|event, _| f(event))
+    }
+
+    /// Receives the next event and hands it, borrowed, to `f` together with the connection's [`Sender`],
+    /// so a reply can be queued straight from the received payload: no copy into an owned message, no
+    /// allocation. Writes queued output first while the output buffer is full, so a reply queued from `f`
+    /// always finds room. Replies go out, with everything else queued, when the received input runs dry.
+    pub fn recv_with_reply<F, O>(&mut self, mut f: F) -> Option<Result<O, Error>>
+    where
+        F: FnMut(Event<'_>, &mut Sender<'_>) -> O,
+    {
+        if !self.done && self.conn.is_output_full() {
+            if let Err(err) = self.write_queued() {
+                return self.transport_failed(err);
+            }
+        }
         loop {
             if self.done {
-                return Err(Error::Closed);
+                return None;
             }
-            match self.conn.poll_event() {
-                Ok(Some(event)) => return Ok(f(event)),
+            match self.conn.poll_event_with(&mut f) {
+                Ok(Some(output)) => return Some(Ok(output)),
                 Ok(None) => {}
                 Err(err) => {
                     // The close frame is queued; send it on the way out, ignoring a transport that is gone.
                     self.finish();
-                    return Err(err.into());
+                    return Some(Err(err.into()));
                 }
             }
             if self.conn.should_close_transport() {
                 self.finish();
-                return Err(Error::Closed);
+                return None;
             }
             // The received input is used up: write out everything queued (pongs, the close reply, messages
             // fed) before waiting for more.
             if let Err(err) = self.write_queued() {
-                return Err(self.transport_failed(err));
+                return self.transport_failed(err);
             }
-            if self.handle_timers()? {
-                continue;
+            match self.handle_timers() {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(err) => return Some(Err(err)),
             }
             let buf = self.conn.read_buffer(1);
             match self.io.read(buf) {
                 Ok(0) => self.conn.handle_eof(),
                 Ok(n) => self.conn.handle_read(n),
                 Err(err) if is_retry(&err) => {}
-                Err(err) => return Err(self.transport_failed(err)),
+                Err(err) => return self.transport_failed(err),
             }
         }
     }
 
     /// Queues `message` without writing it, first writing out what is queued when the output buffer is at
     /// its limit ([`Config::max_output_buffer`](wslane::Config::max_output_buffer)). Write with
-    /// [`flush`](Self::flush), or use [`send`](Self::send) for both; [`read`](Self::read) also writes.
+    /// [`flush`](Self::flush), or use [`send`](Self::send) for both; [`recv`](Self::recv) also writes.
     pub fn feed(&mut self, message: Message) -> Result<(), Error> {
         if self.conn.is_output_full() {
             self.write_queued()?;
         }
-        match message {
-            Message::Text(text) => self.conn.send_text(&text)?,
-            Message::Binary(data) => self.conn.send_binary(&data)?,
-            Message::Ping(data) => self.conn.ping(&data)?,
-            Message::Pong(data) => self.conn.pong(&data)?,
-            Message::Close(frame) => {
-                let (code, reason) =
-                    frame.map_or((CloseCode::NORMAL, String::new()), |f| (f.code, f.reason));
-                self.conn.close(code, &reason)?;
-            }
-        }
-        Ok(())
+        Ok(self.conn.send(&message)?)
     }
 
     /// Queues `message` and writes everything queued.
@@ -213,15 +179,12 @@ impl<S: Transport> WebSocket<S> {
     /// Runs the close handshake: sends a close frame, then reads (dropping data messages) until the peer's
     /// close arrives and the transport is closed, or the close timeout passes.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.conn.close(code, reason)?;
+        self.conn.sender().close(code, reason)?;
         self.flush()?;
-        loop {
-            match self.read_with(|_| ()) {
-                Ok(()) => {}
-                Err(Error::Closed) => return Ok(()),
-                Err(err) => return Err(err),
-            }
+        while let Some(result) = self.recv_with(|_| ()) {
+            result?;
         }
+        Ok(())
     }
 
     /// Writes queued output until none is left.
@@ -285,20 +248,12 @@ impl<S: Transport> WebSocket<S> {
 
     /// The transport failed. Once the close handshake is done (a peer may reset the connection right
     /// after its close frame, as browsers do), that is the end, not an error.
-    fn transport_failed(&mut self, err: io::Error) -> Error {
+    fn transport_failed<O>(&mut self, err: io::Error) -> Option<Result<O, Error>> {
         self.done = true;
         if self.conn.state() == State::Closed {
-            Error::Closed
+            None
         } else {
-            Error::Io(err)
+            Some(Err(Error::Io(err)))
         }
     }
-}
-
-/// A read that timed out (the timer's turn) or was interrupted.
-fn is_retry(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-    )
 }

@@ -7,7 +7,8 @@ use wslane::connection::Sender;
 use wslane::handshake::{Acceptance, Rejection, Request};
 use wslane::{CloseCode, CloseFrame, Event, Message, State};
 
-use super::peer::{Peer, Peers, Phase};
+use super::peer::{Peer, Phase};
+use super::peers::Peers;
 use crate::Error;
 
 /// A connection served by the event loop. Ids are never reused within a [`Server`](super::Server).
@@ -160,18 +161,7 @@ impl Context<'_> {
     /// gone), and with [`Error::Send`] for what the core refuses, notably
     /// [`SendError::BufferFull`](wslane::SendError::BufferFull) when its output is at its limit.
     pub fn send(&mut self, id: ConnectionId, message: Message) -> Result<(), Error> {
-        let mut conn = self.conn(id)?;
-        match message {
-            Message::Text(text) => conn.send_text(&text)?,
-            Message::Binary(data) => conn.send_binary(&data)?,
-            Message::Ping(data) => conn.ping(&data)?,
-            Message::Pong(data) => conn.pong(&data)?,
-            Message::Close(frame) => match frame {
-                Some(frame) => conn.close(frame.code, &frame.reason)?,
-                None => conn.close(CloseCode::NORMAL, "")?,
-            },
-        }
-        Ok(())
+        Ok(self.conn(id)?.send(&message)?)
     }
 
     /// Queues a text message, as [`send`](Self::send), without an owned message.
