@@ -3,7 +3,7 @@
 //! The [`wslane_async`] layer with its runtime fixed to async-io, the reactor async-std and smol share:
 //! streams are any `futures-io` `AsyncRead` + `AsyncWrite` (async-std's and smol's TCP streams, TLS
 //! streams, in-memory pipes), and timers come from `async-io`. Every protocol rule lives in the sans-IO
-//! [`wslane`] core. The API is the same as `wslane-tokio`'s: moving between runtimes changes imports and
+//! `wslane` core. The API is the same as `wslane-tokio`'s: moving between runtimes changes imports and
 //! the runtime attribute, nothing else.
 //!
 //! ```no_run

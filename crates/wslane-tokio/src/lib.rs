@@ -3,7 +3,7 @@
 //! The [`wslane_async`] layer with its runtime fixed to tokio: streams are tokio's own `AsyncRead` +
 //! `AsyncWrite` types (TCP, TLS, `tokio::io::duplex`, an upgraded HTTP connection), timers and the clock
 //! are tokio's (so a paused test clock drives keepalive and close timeouts too). Every protocol rule lives
-//! in the sans-IO [`wslane`] core. The API is the same as `wslane-async-std`'s: moving between runtimes
+//! in the sans-IO `wslane` core. The API is the same as `wslane-async-std`'s: moving between runtimes
 //! changes imports and the runtime attribute, nothing else.
 //!
 //! ```no_run
