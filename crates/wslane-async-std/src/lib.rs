@@ -60,3 +60,8 @@ async fn within<T>(
     };
     futures_lite::future::or(future, expired).await
 }
+
+/// The crate README's examples (the page crates.io shows), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

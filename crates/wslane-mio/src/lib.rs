@@ -59,3 +59,8 @@ pub use wslane::handshake::{
     ServerConfig, ServerError, Url,
 };
 pub use wslane::{CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, SendError};
+
+/// The crate README's examples (the page crates.io shows), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
