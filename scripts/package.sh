@@ -56,14 +56,31 @@ if [[ $failed != 0 ]]; then
     exit 1
 fi
 
+# Where the .crate files go (CARGO_TARGET_DIR is honoured) and each crate's version; earlier packages of the
+# same versions are removed first, so a stale file cannot stand in for one that was not written.
+declare -A versions
+target_dir=
+while read -r key value; do
+    if [[ $key == target-directory ]]; then
+        target_dir=$value
+    else
+        versions[$key]=$value
+    fi
+done < <(cargo metadata --format-version 1 --no-deps --locked | python3 -c '
+import json, sys
+meta = json.load(sys.stdin)
+print("target-directory", meta["target_directory"])
+for p in meta["packages"]:
+    print(p["name"], p["version"])')
+for crate in "${crates[@]}"; do
+    rm -f "$target_dir/package/$crate-${versions[$crate]}.crate"
+done
+
 # Package and verify them all in one run, so the workspace's unpublished versions overlay the registry.
 cargo package --locked "${packages[@]}" "$@"
 
-version=$(cargo metadata --format-version 1 --no-deps --locked | python3 -c '
-import json, sys
-print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "wslane"))')
 for crate in "${crates[@]}"; do
-    file=target/package/$crate-$version.crate
+    file=$target_dir/package/$crate-${versions[$crate]}.crate
     [[ -f $file ]] || { echo "package $crate: $file was not written" >&2; exit 1; }
     echo "package $crate: ok, $(tar -tzf "$file" | grep -vc '/$') files, $(( $(stat -c %s "$file") / 1024 )) KiB"
 done
