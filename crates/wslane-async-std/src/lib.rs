@@ -21,3 +21,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 wslane_async::runtime_api!(wslane_async::AsyncIo, "async-io (async-std, smol)");
+
+/// The crate README's examples (the page crates.io shows), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -174,3 +174,8 @@ macro_rules! runtime_api {
         }
     };
 }
+
+/// The crate README's examples (the page crates.io shows), compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -50,3 +50,8 @@ mod event_loop;
 pub use blocking::{accept, accept_with, client_on, connect, connect_with, Transport, WebSocket};
 pub use event_loop::{CloseReason, ConnectionId, Context, Handler, Server, StopHandle};
 pub use wslane_async::common::*;
+
+/// The crate README's examples (the page crates.io shows), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -44,3 +44,8 @@ wslane_async::runtime_api!(wslane_async::Tokio, "tokio");
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The crate README's examples (the page crates.io shows), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

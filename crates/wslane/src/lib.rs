@@ -69,3 +69,8 @@ pub enum Role {
     /// The endpoint that accepted the connection; sends unmasked frames.
     Server,
 }
+
+/// The crate README's examples (the page crates.io shows), compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
