@@ -1,6 +1,11 @@
-//! The close handshake over loopback TCP (RFC 6455 sections 5.5.1 and 7): started by either side, the
-//! server closing the transport first, the close timeout against a peer that never answers, a transport
-//! that ends without a close, and the failure of a connection on a protocol violation.
+//! The close handshake (RFC 6455 sections 5.5.1 and 7): started by either side, the server closing the
+//! transport first, the close timeout against a peer that never answers, a transport that ends without a
+//! close, and the failure of a connection on a protocol violation.
+//!
+//! The tests about timing (the close timeout, the client waiting for the server to close the transport)
+//! run on tokio's paused clock over in-memory pipes, and assert the exact virtual durations the rules
+//! fix. (Real sockets would not do: the paused clock also jumps while a task waits for the OS, so a
+//! timer could fire before a loopback peer had answered.) The others run over loopback TCP.
 
 mod support;
 
@@ -115,42 +120,36 @@ async fn server_replies_to_a_close_then_closes_the_transport() {
 }
 
 /// Seen from a raw server: the client sends its close, reads the reply, and leaves closing the transport to
-/// the server; its `close()` returns only once the server has done so.
-#[tokio::test]
+/// the server; its `close()` returns only once the server has done so. On the paused clock.
+#[tokio::test(start_paused = true)]
 async fn client_waits_for_the_server_to_close_the_transport() {
     bounded(async {
-        let (listener, addr) = listener().await;
+        const SERVER_WAITS: Duration = Duration::from_millis(100);
+        let (client_io, mut raw) = tokio::io::duplex(PIPE);
         let server = tokio::spawn(async move {
-            let (mut tcp, _) = listener.accept().await.unwrap();
-            raw_server_handshake(&mut tcp).await;
-            let close = read_frame(&mut tcp).await.unwrap();
+            raw_server_handshake(&mut raw).await;
+            let close = read_frame(&mut raw).await.unwrap();
             assert!(close.masked, "a client masks");
             assert_eq!(close.close_code(), 4000);
             assert_eq!(&close.payload[2..], b"bye now");
-            tcp.write_all(&frame(CLOSE, &close.payload, None))
+            raw.write_all(&frame(CLOSE, &close.payload, None))
                 .await
                 .unwrap();
             // The client must not close first: nothing, not even EOF, arrives for a while.
-            let early =
-                tokio::time::timeout(Duration::from_millis(100), read_frame(&mut tcp)).await;
+            let early = tokio::time::timeout(SERVER_WAITS, read_frame(&mut raw)).await;
             assert!(early.is_err(), "the client closed first: {early:?}");
-            tcp.shutdown().await.unwrap();
-            expect_eof(&mut tcp).await;
+            raw.shutdown().await.unwrap();
+            expect_eof(&mut raw).await;
         });
         let config = config_with_close_timeout(Duration::from_secs(5));
-        let request =
-            wslane_tokio::ClientRequest::new(wslane_tokio::Url::parse(&ws_url(addr, "/")).unwrap());
-        let (mut client, _) =
-            wslane_tokio::connect_with(request, config, wslane_tokio::Connector::Default)
-                .await
-                .unwrap();
-        let started = Instant::now();
+        let (mut client, _) = wslane_tokio::client_on(client_io, in_memory_request(), config)
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
         client.close(code(4000), "bye now").await.unwrap();
-        let took = started.elapsed();
-        assert!(
-            took >= Duration::from_millis(100) && took < Duration::from_secs(2),
-            "close took {took:?}"
-        );
+        // The close returns when the server closes the transport, after its wait: not sooner, and not at
+        // the close timeout.
+        assert_virtual_time(started.elapsed(), SERVER_WAITS, "the close returned");
         server.await.unwrap();
     })
     .await;
@@ -174,12 +173,13 @@ async fn server_close_answered_by_a_raw_client() {
     .await;
 }
 
-#[tokio::test]
+/// On the paused clock.
+#[tokio::test(start_paused = true)]
 async fn server_close_to_a_silent_peer_times_out() {
     bounded(async {
         let config = config_with_close_timeout(Duration::from_millis(150));
-        let (mut server, mut raw) = server_with_raw_client(config).await;
-        let started = Instant::now();
+        let (mut server, mut raw) = server_with_raw_client_in_memory(config).await;
+        let started = tokio::time::Instant::now();
         let err = server
             .close(CloseCode::NORMAL, "")
             .await
@@ -188,7 +188,11 @@ async fn server_close_to_a_silent_peer_times_out() {
             matches!(err, Error::Protocol(wslane::Error::CloseTimeout)),
             "{err:?}"
         );
-        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert_virtual_time(
+            started.elapsed(),
+            Duration::from_millis(150),
+            "the close timed out",
+        );
         // The peer got the close, then the end of the transport.
         assert_eq!(read_frame(&mut raw).await.unwrap().close_code(), 1000);
         expect_eof(&mut raw).await;
@@ -196,25 +200,22 @@ async fn server_close_to_a_silent_peer_times_out() {
     .await;
 }
 
-#[tokio::test]
+/// On the paused clock.
+#[tokio::test(start_paused = true)]
 async fn client_close_to_a_silent_server_times_out() {
     bounded(async {
-        let (listener, addr) = listener().await;
+        let (client_io, mut raw) = tokio::io::duplex(PIPE);
         let server = tokio::spawn(async move {
-            let (mut tcp, _) = listener.accept().await.unwrap();
-            raw_server_handshake(&mut tcp).await;
-            assert_eq!(read_frame(&mut tcp).await.unwrap().close_code(), 1001);
+            raw_server_handshake(&mut raw).await;
+            assert_eq!(read_frame(&mut raw).await.unwrap().close_code(), 1001);
             // Never answer; the client gives up and closes the transport.
-            expect_eof(&mut tcp).await;
+            expect_eof(&mut raw).await;
         });
         let config = config_with_close_timeout(Duration::from_millis(150));
-        let request =
-            wslane_tokio::ClientRequest::new(wslane_tokio::Url::parse(&ws_url(addr, "/")).unwrap());
-        let (mut client, _) =
-            wslane_tokio::connect_with(request, config, wslane_tokio::Connector::Default)
-                .await
-                .unwrap();
-        let started = Instant::now();
+        let (mut client, _) = wslane_tokio::client_on(client_io, in_memory_request(), config)
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
         let err = client
             .close(CloseCode::GOING_AWAY, "")
             .await
@@ -223,37 +224,42 @@ async fn client_close_to_a_silent_server_times_out() {
             matches!(err, Error::Protocol(wslane::Error::CloseTimeout)),
             "{err:?}"
         );
-        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert_virtual_time(
+            started.elapsed(),
+            Duration::from_millis(150),
+            "the close timed out",
+        );
         server.await.unwrap();
     })
     .await;
 }
 
 /// A server that answers the close but keeps the transport open: the client's close completes (the
-/// handshake did) once the close timeout passes, and the client then closes the transport itself.
-#[tokio::test]
+/// handshake did) once the close timeout passes, and the client then closes the transport itself. On the
+/// paused clock.
+#[tokio::test(start_paused = true)]
 async fn client_closes_the_transport_when_the_server_does_not() {
     bounded(async {
-        let (listener, addr) = listener().await;
+        let (client_io, mut raw) = tokio::io::duplex(PIPE);
         let server = tokio::spawn(async move {
-            let (mut tcp, _) = listener.accept().await.unwrap();
-            raw_server_handshake(&mut tcp).await;
-            let close = read_frame(&mut tcp).await.unwrap();
-            tcp.write_all(&frame(CLOSE, &close.payload, None))
+            raw_server_handshake(&mut raw).await;
+            let close = read_frame(&mut raw).await.unwrap();
+            raw.write_all(&frame(CLOSE, &close.payload, None))
                 .await
                 .unwrap();
-            expect_eof(&mut tcp).await;
+            expect_eof(&mut raw).await;
         });
         let config = config_with_close_timeout(Duration::from_millis(150));
-        let request =
-            wslane_tokio::ClientRequest::new(wslane_tokio::Url::parse(&ws_url(addr, "/")).unwrap());
-        let (mut client, _) =
-            wslane_tokio::connect_with(request, config, wslane_tokio::Connector::Default)
-                .await
-                .unwrap();
-        let started = Instant::now();
+        let (mut client, _) = wslane_tokio::client_on(client_io, in_memory_request(), config)
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
         client.close(CloseCode::NORMAL, "").await.unwrap();
-        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert_virtual_time(
+            started.elapsed(),
+            Duration::from_millis(150),
+            "the close completed",
+        );
         server.await.unwrap();
     })
     .await;

@@ -1,5 +1,11 @@
 //! RFC 6455 section 4.1: at most one connection to an address is in the CONNECTING state at a time.
 //! `connect` against a server that answers slowly, and `ConnectGate` on its own.
+//!
+//! The `connect` tests run on real time over loopback TCP: the gate is `connect_with`'s, which resolves
+//! and connects TCP itself, and tokio's paused clock would not do there, as it also jumps while a task
+//! waits for the OS (a handshake timeout could fire before a loopback peer had answered). Their time
+//! checks are one-sided or have wide margins. The tests of `ConnectGate` on its own involve no I/O and run
+//! on the paused clock, where a timeout fires only once every task waits: exactly "this acquire waits".
 
 mod support;
 
@@ -112,6 +118,11 @@ async fn failed_attempt_lets_the_next_one_connect() {
 /// The handshake timeout (`Limits::timeout`) bounds each connection's own handshake, not the time it spends queued behind
 /// other connections to the same address: three connects that each take 150 ms all succeed under a
 /// 400 ms limit, although the last one waits 300 ms for its turn.
+///
+/// On real time, over loopback TCP (see the module's doc): what is under test is how `connect_with`
+/// composes the gate with the timeout, and no in-memory entry point goes through the gate (`client_on`
+/// leaves it to the caller). The margin is wide: an attempt would have to take 250 ms more than the
+/// server's 150 ms to fail the test.
 #[tokio::test]
 async fn handshake_timeout_does_not_count_the_queue() {
     bounded(async {
@@ -137,7 +148,7 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, 1], port))
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn second_acquire_waits_for_the_first_guard() {
     bounded(async {
         let gate = ConnectGate::new();
@@ -154,7 +165,7 @@ async fn second_acquire_waits_for_the_first_guard() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn different_addresses_do_not_wait_for_each_other() {
     bounded(async {
         let gate = ConnectGate::new();
@@ -167,7 +178,7 @@ async fn different_addresses_do_not_wait_for_each_other() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn cancelled_waiter_does_not_block_others() {
     bounded(async {
         let gate: &'static ConnectGate = Box::leak(Box::new(ConnectGate::new()));
@@ -177,7 +188,8 @@ async fn cancelled_waiter_does_not_block_others() {
         assert!(gate.acquire(addr(80)).now_or_never().is_none());
         assert!(timeout(WAIT, gate.acquire(addr(80))).await.is_err());
 
-        // Two waiting tasks; one is cancelled right as the address frees up.
+        // Two waiting tasks; one is cancelled right as the address frees up. The paused clock passes the
+        // sleep only once both tasks wait in `acquire`.
         let cancelled = tokio::spawn(gate.acquire(addr(80)).map(drop));
         let waiting = tokio::spawn(async move {
             let _guard = gate.acquire(addr(80)).await;

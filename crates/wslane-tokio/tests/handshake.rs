@@ -1,11 +1,15 @@
 //! The opening handshake over loopback TCP: what `accept_with`'s callback sees, accepting with a
 //! subprotocol and extra fields, the caller's refusals and the handshake's own (426, 403), the handshake
 //! timeout on both sides, and `wss://` with and without a TLS feature.
+//!
+//! The handshake timeouts of `accept_with` and `client_on` are timed on tokio's paused clock over
+//! in-memory pipes (real sockets would not do: the paused clock also jumps while a task waits for the
+//! OS). `connect_with`'s timeout stays on real time, over loopback TCP, which it resolves and connects.
 
 mod support;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -220,30 +224,76 @@ async fn origin_policy_seen_from_the_client() {
     .await;
 }
 
-#[tokio::test]
+/// A client that connects and sends nothing: `accept_with` gives up at exactly `limits.timeout`. On the
+/// paused clock.
+#[tokio::test(start_paused = true)]
 async fn silent_client_times_out_the_server_handshake() {
     bounded(async {
-        let (listener, addr) = listener().await;
-        let _silent = TcpStream::connect(addr).await.unwrap();
-        let (tcp, _) = listener.accept().await.unwrap();
+        let (server_io, _silent) = tokio::io::duplex(PIPE);
         let mut server = ServerConfig::default();
         server.limits.timeout = Duration::from_millis(100);
-        let started = Instant::now();
-        let err =
-            wslane_tokio::accept_with(tcp, server, Config::default(), |_| Ok(Acceptance::new()))
-                .await
-                .expect_err("the client sent nothing");
+        let started = tokio::time::Instant::now();
+        let err = wslane_tokio::accept_with(server_io, server, Config::default(), |_| {
+            Ok(Acceptance::new())
+        })
+        .await
+        .expect_err("the client sent nothing");
         assert!(
             matches!(&err, Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut),
             "{err:?}"
         );
-        assert!(started.elapsed() >= Duration::from_millis(100));
+        assert_virtual_time(
+            started.elapsed(),
+            Duration::from_millis(100),
+            "the handshake timed out",
+        );
+    })
+    .await;
+}
+
+/// A server that reads the request and never answers: `client_on` gives up at exactly `limits.timeout`.
+/// On the paused clock.
+#[tokio::test(start_paused = true)]
+async fn silent_server_times_out_the_client_handshake_on_a_stream() {
+    bounded(async {
+        let (client_io, mut raw) = tokio::io::duplex(PIPE);
+        let server = tokio::spawn(async move {
+            let head = read_head(&mut raw).await;
+            assert!(head.starts_with("GET / HTTP/1.1\r\n"), "{head}");
+            // Never answer; the client gives up and drops the stream.
+            expect_eof(&mut raw).await;
+        });
+        let mut limits = Limits::default();
+        limits.timeout = Duration::from_millis(100);
+        let started = tokio::time::Instant::now();
+        let err = wslane_tokio::client_on(
+            client_io,
+            in_memory_request().limits(limits),
+            Config::default(),
+        )
+        .await
+        .expect_err("the server never answered");
+        assert!(
+            matches!(&err, Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut),
+            "{err:?}"
+        );
+        assert_virtual_time(
+            started.elapsed(),
+            Duration::from_millis(100),
+            "the handshake timed out",
+        );
+        server.await.unwrap();
     })
     .await;
 }
 
 /// A server that takes the connection but never answers: `connect_with` gives up after the handshake
 /// timeout, and frees the address in the section 4.1 gate.
+///
+/// This one stays on real time over loopback TCP: freeing the gate is `connect_with`'s, which resolves
+/// and connects TCP itself, and on the paused clock the timeout could fire while the TCP connect waits for
+/// the OS, before the handshake it is meant to bound has begun. It measures no duration; the exact timing
+/// of the client's handshake timeout is pinned on `client_on` by the test above.
 #[tokio::test]
 async fn silent_server_times_out_the_client_handshake() {
     bounded(async {

@@ -52,13 +52,15 @@ async fn reader_half_answers_a_ping_while_the_writer_is_idle() {
     .await;
 }
 
-#[tokio::test]
+/// Over an in-memory pipe on the paused clock, so that the sleep below ends only once the reader task
+/// waits in its read (the paused clock moves only when every task waits).
+#[tokio::test(start_paused = true)]
 async fn writer_half_sends_while_the_reader_waits() {
     bounded(async {
-        let (server, mut raw) = server_with_raw_client(Config::default()).await;
+        let (server, mut raw) = server_with_raw_client_in_memory(Config::default()).await;
         let (mut reader, mut writer) = server.split();
         let reader_task = tokio::spawn(async move { reader.next().await.map(Result::unwrap) });
-        // Give the reader time to park in its read.
+        // Let the reader park in its read.
         tokio::time::sleep(Duration::from_millis(20)).await;
         writer.send(Message::text("one")).await.unwrap();
         writer.feed(Message::binary(b"two".to_vec())).await.unwrap();

@@ -1,5 +1,6 @@
 //! Shared helpers for the adapter's integration tests: a time bound for every test, loopback listeners, an
-//! echo server, and a raw peer (hand-written handshake and frames) that can misbehave on purpose.
+//! echo server, in-memory pairs for tests on tokio's paused clock, and a raw peer (hand-written handshake
+//! and frames) that can misbehave on purpose.
 //!
 //! Each test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
@@ -9,9 +10,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::net::{TcpListener, TcpStream};
-use wslane_tokio::{Acceptance, Config, ServerConfig, WebSocketStream};
+use wslane_tokio::{Acceptance, ClientRequest, Config, ServerConfig, Url, WebSocketStream};
 
 /// The longest any one test may take; well above what each needs, so only a hang reaches it.
 pub(crate) const LIMIT: Duration = Duration::from_secs(10);
@@ -26,6 +27,25 @@ pub(crate) const PONG: u8 = 0xa;
 /// The key of the RFC 6455 section 1.3 example and its accept value.
 pub(crate) const SAMPLE_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 pub(crate) const SAMPLE_ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+/// Bytes each way in an in-memory pair: more than any test has in flight, so no write waits for the reader.
+pub(crate) const PIPE: usize = 64 << 10;
+
+/// How late a deadline may be reached on tokio's paused clock. The clock jumps straight to the next timer,
+/// but tokio's timer wheel counts whole milliseconds and rounds a deadline up to the next one, so a
+/// deadline `d` after a start fires at `d` or up to a millisecond later (a little more where one timer is
+/// armed when another fires). Nothing else moves the paused clock, so a larger lateness is a real delay.
+pub(crate) const TIMER_SLACK: Duration = Duration::from_millis(5);
+
+/// Asserts that `took`, measured on the paused clock, is `expected`: at least `expected` (the rule's
+/// deadline) and within [`TIMER_SLACK`] of it.
+#[track_caller]
+pub(crate) fn assert_virtual_time(took: Duration, expected: Duration, what: &str) {
+    assert!(
+        took >= expected && took < expected + TIMER_SLACK,
+        "{what} after {took:?} of virtual time, expected {expected:?}"
+    );
+}
 
 /// Runs `future` within [`LIMIT`], failing the test if it hangs.
 pub(crate) async fn bounded<F: Future>(future: F) -> F::Output {
@@ -95,13 +115,21 @@ pub(crate) async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> String {
     String::from_utf8(head).unwrap()
 }
 
+/// The raw client's side of the handshake on `stream`: sends the upgrade request and checks the 101.
+pub(crate) async fn raw_client_handshake<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
+    stream
+        .write_all(raw_request("13").as_bytes())
+        .await
+        .unwrap();
+    let head = read_head(stream).await;
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert!(head.contains(SAMPLE_ACCEPT), "{head}");
+}
+
 /// Connects to `addr` as a raw client: sends the upgrade request and checks the 101.
 pub(crate) async fn raw_client(addr: SocketAddr) -> TcpStream {
     let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(raw_request("13").as_bytes()).await.unwrap();
-    let head = read_head(&mut tcp).await;
-    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
-    assert!(head.contains(SAMPLE_ACCEPT), "{head}");
+    raw_client_handshake(&mut tcp).await;
     tcp
 }
 
@@ -121,9 +149,31 @@ pub(crate) async fn server_with_raw_client(
     (accepted, raw)
 }
 
-/// Answers one client's handshake by hand on `tcp` and returns the request head.
-pub(crate) async fn raw_server_handshake(tcp: &mut TcpStream) -> String {
-    let head = read_head(tcp).await;
+/// A server socket from `accept_with` with `config` and a raw client, joined by an in-memory pipe: nothing
+/// between them waits on the OS, so tests on tokio's paused clock see time move only by their timers.
+pub(crate) async fn server_with_raw_client_in_memory(
+    config: Config,
+) -> (WebSocketStream<DuplexStream>, DuplexStream) {
+    let (server_io, mut raw) = tokio::io::duplex(PIPE);
+    let (accepted, ()) = tokio::join!(
+        wslane_tokio::accept_with(server_io, ServerConfig::default(), config, |_| {
+            Ok(Acceptance::new())
+        }),
+        raw_client_handshake(&mut raw)
+    );
+    (accepted.unwrap(), raw)
+}
+
+/// A client's request for an in-memory pipe (the URL names no real host).
+pub(crate) fn in_memory_request() -> ClientRequest {
+    ClientRequest::new(Url::parse("ws://localhost/").unwrap())
+}
+
+/// Answers one client's handshake by hand on `stream` and returns the request head.
+pub(crate) async fn raw_server_handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+) -> String {
+    let head = read_head(stream).await;
     let key = head
         .lines()
         .find_map(|line| {
@@ -137,7 +187,7 @@ pub(crate) async fn raw_server_handshake(tcp: &mut TcpStream) -> String {
          Sec-WebSocket-Accept: {}\r\n\r\n",
         wslane::handshake::accept_key(&key)
     );
-    tcp.write_all(response.as_bytes()).await.unwrap();
+    stream.write_all(response.as_bytes()).await.unwrap();
     head
 }
 
