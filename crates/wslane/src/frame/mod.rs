@@ -6,7 +6,7 @@ mod opcode;
 
 pub use header::{FrameHeader, Parsed, MAX_HEADER_LEN};
 pub use mask::{apply_mask, apply_mask_portable, apply_mask_reference};
-pub use opcode::OpCode;
+pub use opcode::{DataKind, OpCode};
 
 /// The most payload a control frame (close, ping, pong) may carry.
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
