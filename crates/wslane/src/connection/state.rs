@@ -11,27 +11,30 @@
 //!
 //! Transitions (`=`: no change; the input is refused, or cannot happen there):
 //!
-//! | state                  | send close  | peer close   | failure  | EOF                  | close timeout        |
-//! |------------------------|-------------|--------------|----------|----------------------|----------------------|
-//! | `Open`                 | `CloseSent` | *handshake done* | `Failed` | `Failed` (1006)  | =                    |
-//! | `CloseSent`            | =           | *handshake done* | `Failed` | `Failed` (1006)  | `Failed`             |
-//! | `AwaitingTransportEnd` | =           | =            | =        | `MustCloseTransport` | `MustCloseTransport` |
-//! | `MustCloseTransport`   | =           | =            | =        | =                    | =                    |
-//! | `Failed`               | =           | =            | =        | =                    | =                    |
+//! | state \ input | send close  | peer close | failure  | EOF             | close timeout |
+//! |---------------|-------------|------------|----------|-----------------|---------------|
+//! | `Open`        | `CloseSent` | *done*     | `Failed` | `Failed` (1006) | =             |
+//! | `CloseSent`   | =           | *done*     | `Failed` | `Failed` (1006) | `Failed`      |
+//! | `AwaitingEnd` | =           | =          | =        | `MustClose`     | `MustClose`   |
+//! | `MustClose`   | =           | =          | =        | =               | =             |
+//! | `Failed`      | =           | =          | =        | =               | =             |
 //!
-//! *handshake done*: a server goes to `MustCloseTransport`, a client to `AwaitingTransportEnd`.
-//! A client whose close handshake is done waits for the server to close the TCP connection first
-//! (section 7.1.1), until the close timeout; a server closes it at once.
+//! *done*: the close handshake is complete. A server goes to `MustClose` and closes the TCP connection at
+//! once; a client goes to `AwaitingEnd` and waits for the server to close it first (section 7.1.1), until
+//! the close timeout.
 //!
 //! What each state allows, and the public [`State`] it shows as:
 //!
-//! | state                  | send | receive | keepalive | close timer | driver closes the transport | [`State`] |
-//! |------------------------|------|---------|-----------|-------------|-----------------------------|-------------|
-//! | `Open`                 | yes  | yes     | yes       | no          | no                          | `Open`      |
-//! | `CloseSent`            | no   | yes     | no        | yes         | no                          | `CloseSent` |
-//! | `AwaitingTransportEnd` | no   | no      | no        | yes         | no                          | `Closed`    |
-//! | `MustCloseTransport`   | no   | no      | no        | no          | yes                         | `Closed`    |
-//! | `Failed`               | no   | no      | no        | no          | yes                         | `Failed`    |
+//! | state         | send | receive | keepalive | close timer | close transport | [`State`]   |
+//! |---------------|------|---------|-----------|-------------|-----------------|-------------|
+//! | `Open`        | yes  | yes     | yes       | no          | no              | `Open`      |
+//! | `CloseSent`   | no   | yes     | no        | yes         | no              | `CloseSent` |
+//! | `AwaitingEnd` | no   | no      | no        | yes         | no              | `Closed`    |
+//! | `MustClose`   | no   | no      | no        | no          | yes             | `Closed`    |
+//! | `Failed`      | no   | no      | no        | no          | yes             | `Failed`    |
+//!
+//! "Close transport": the driver transmits what is queued, then closes the transport
+//! ([`Connection::should_close_transport`](super::Connection::should_close_transport)).
 
 use crate::Role;
 
@@ -69,10 +72,15 @@ impl State {
 /// The rows of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
+    /// Messages flow both ways.
     Open,
+    /// Our close is queued; the peer's is awaited.
     CloseSent,
-    AwaitingTransportEnd,
-    MustCloseTransport,
+    /// A client's close handshake is done; it waits for the server to end the transport.
+    AwaitingEnd,
+    /// Over, cleanly: the driver closes the transport.
+    MustClose,
+    /// Over, after a failure: the driver closes the transport.
     Failed,
 }
 
@@ -101,12 +109,12 @@ impl Phase {
         match (self, input) {
             (P::Open, I::SendClose) => P::CloseSent,
             (P::Open | P::CloseSent, I::PeerClose) => match role {
-                Role::Server => P::MustCloseTransport,
-                Role::Client => P::AwaitingTransportEnd,
+                Role::Server => P::MustClose,
+                Role::Client => P::AwaitingEnd,
             },
             (P::Open | P::CloseSent, I::Failure | I::Eof) => P::Failed,
             (P::CloseSent, I::CloseTimeout) => P::Failed,
-            (P::AwaitingTransportEnd, I::Eof | I::CloseTimeout) => P::MustCloseTransport,
+            (P::AwaitingEnd, I::Eof | I::CloseTimeout) => P::MustClose,
             (phase, _) => phase,
         }
     }
@@ -116,8 +124,8 @@ impl Phase {
         match self {
             Phase::Open => (true, true, true, false, false, State::Open),
             Phase::CloseSent => (false, true, false, true, false, State::CloseSent),
-            Phase::AwaitingTransportEnd => (false, false, false, true, false, State::Closed),
-            Phase::MustCloseTransport => (false, false, false, false, true, State::Closed),
+            Phase::AwaitingEnd => (false, false, false, true, false, State::Closed),
+            Phase::MustClose => (false, false, false, false, true, State::Closed),
             Phase::Failed => (false, false, false, false, true, State::Failed),
         }
     }
@@ -186,8 +194,8 @@ mod tests {
     const PHASES: [Phase; 5] = [
         Phase::Open,
         Phase::CloseSent,
-        Phase::AwaitingTransportEnd,
-        Phase::MustCloseTransport,
+        Phase::AwaitingEnd,
+        Phase::MustClose,
         Phase::Failed,
     ];
     const INPUTS: [Input; 5] = [
@@ -202,20 +210,20 @@ mod tests {
     fn expected(role: Role, phase: Phase) -> [Phase; 5] {
         use Phase as P;
         let closed = match role {
-            Role::Server => P::MustCloseTransport,
-            Role::Client => P::AwaitingTransportEnd,
+            Role::Server => P::MustClose,
+            Role::Client => P::AwaitingEnd,
         };
         match phase {
             P::Open => [P::CloseSent, closed, P::Failed, P::Failed, P::Open],
             P::CloseSent => [P::CloseSent, closed, P::Failed, P::Failed, P::Failed],
-            P::AwaitingTransportEnd => [
-                P::AwaitingTransportEnd,
-                P::AwaitingTransportEnd,
-                P::AwaitingTransportEnd,
-                P::MustCloseTransport,
-                P::MustCloseTransport,
+            P::AwaitingEnd => [
+                P::AwaitingEnd,
+                P::AwaitingEnd,
+                P::AwaitingEnd,
+                P::MustClose,
+                P::MustClose,
             ],
-            P::MustCloseTransport => [P::MustCloseTransport; 5],
+            P::MustClose => [P::MustClose; 5],
             P::Failed => [P::Failed; 5],
         }
     }
@@ -243,11 +251,11 @@ mod tests {
                 (false, true, false, true, false, State::CloseSent),
             ),
             (
-                Phase::AwaitingTransportEnd,
+                Phase::AwaitingEnd,
                 (false, false, false, true, false, State::Closed),
             ),
             (
-                Phase::MustCloseTransport,
+                Phase::MustClose,
                 (false, false, false, false, true, State::Closed),
             ),
             (
