@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use wslane::decoder::{Decoded, Decoder, DecoderConfig, Delivery, Item};
-use wslane::{Config, Connection, Event, Role};
+use wslane::{Config, Connection, Event, Instant, Role};
 use wslane_benches::frames::{self, Kind};
 
 /// Receives one message and returns its length.
 fn receive(conn: &mut Connection, wire: &[u8]) -> usize {
-    conn.handle_input(wire);
+    conn.handle_input(Instant::ZERO, wire);
     match conn.poll_event() {
         Ok(Some(Event::Binary(data))) => data.len(),
         Ok(Some(Event::Text(text))) => text.len(),
@@ -45,9 +45,9 @@ fn assembly(c: &mut Criterion) {
             let payload = frames::payload(kind, size);
             for fragments in [1, 2, 16, 256] {
                 let wire = frames::fragmented_message(kind, &payload, fragments);
-                let mut conn = Connection::server(Config::default());
+                let mut conn = Connection::server(Instant::ZERO, Config::default());
                 // Checked once, outside the timed loop: the message arrives whole and intact.
-                conn.handle_input(&wire);
+                conn.handle_input(Instant::ZERO, &wire);
                 match conn.poll_event() {
                     Ok(Some(Event::Binary(data))) => assert_eq!(data, payload),
                     Ok(Some(Event::Text(text))) => assert_eq!(text.as_bytes(), payload),

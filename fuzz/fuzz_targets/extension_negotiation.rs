@@ -27,7 +27,7 @@
 use libfuzzer_sys::fuzz_target;
 use wslane::deflate::{DeflateConfig, PerMessageDeflate, NAME};
 use wslane::extension::{parse_extensions, ExtensionElement, ExtensionFactory};
-use wslane::{Config, Connection, Event};
+use wslane::{Config, Connection, Event, Instant};
 
 const SETUP: usize = 9;
 
@@ -183,10 +183,10 @@ fn check_confirm(client: &PerMessageDeflate, response: &ExtensionElement) {
 
 /// Sends `data` from `from` to `to` and checks it arrives unchanged.
 fn carry(from: &mut Connection, to: &mut Connection, data: &[u8]) {
-    from.send_binary(data).expect("send");
+    from.sender().send_binary(data).expect("send");
     let wire = from.poll_transmit().to_vec();
     from.advance_transmit(wire.len());
-    to.handle_input(&wire);
+    to.handle_input(Instant::ZERO, &wire);
     match to.poll_event() {
         Ok(Some(Event::Binary(got))) => assert!(got == data, "the message changed on the way"),
         other => panic!("expected the message, got {other:?}"),
@@ -232,9 +232,10 @@ fuzz_target!(|data: &[u8]| {
         panic!("{answer} refused by the client that offered {offers:?}: {err}")
     });
     if setup[0] & 1 != 0 {
-        let mut server_conn = Connection::server(Config::default()).with_extension(server_codec);
-        let mut client_conn =
-            Connection::client(Config::default(), || [1, 2, 3, 4]).with_extension(client_codec);
+        let mut server_conn =
+            Connection::server(Instant::ZERO, Config::default()).with_extension(server_codec);
+        let mut client_conn = Connection::client(Instant::ZERO, Config::default(), || [1, 2, 3, 4])
+            .with_extension(client_codec);
         for _ in 0..2 {
             carry(&mut client_conn, &mut server_conn, rest);
             carry(&mut server_conn, &mut client_conn, rest);

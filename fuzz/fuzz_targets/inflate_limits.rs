@@ -35,7 +35,7 @@ use std::collections::VecDeque;
 use libfuzzer_sys::fuzz_target;
 use wslane::deflate::{DeflateConfig, PerMessageDeflate};
 use wslane::extension::ExtensionFactory;
-use wslane::{Config, Connection, Error, Event, OpCode, ProtocolError, ReceiveMode};
+use wslane::{Config, Connection, Error, Event, Instant, OpCode, ProtocolError, ReceiveMode};
 use wslane_fuzz::hex;
 use wslane_fuzz::wire::{encode_frame, split_frames};
 
@@ -83,8 +83,9 @@ fn client_and_server(setup: &[u8]) -> (Connection, Connection, usize, ReceiveMod
         seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         seed.to_le_bytes()
     };
-    let client = Connection::client(client_config, keys).with_extension(client_codec);
-    let server = Connection::server(server_config).with_extension(server_codec);
+    let client =
+        Connection::client(Instant::ZERO, client_config, keys).with_extension(client_codec);
+    let server = Connection::server(Instant::ZERO, server_config).with_extension(server_codec);
     (client, server, limit, mode)
 }
 
@@ -120,6 +121,7 @@ fuzz_target!(|data: &[u8]| {
             2 => wire.extend(encode_frame(fin, 0, opcode, Some(KEY), payload)),
             3 => {
                 client
+                    .sender()
                     .ping(&payload[..payload.len().min(125)])
                     .expect("ping");
                 wire.extend(drain(&mut client).0);
@@ -142,13 +144,17 @@ fuzz_target!(|data: &[u8]| {
                 let text = opcode == 0x1 && std::str::from_utf8(&message).is_ok();
                 let op = if text { OpCode::Text } else { OpCode::Binary };
                 if kind == 7 {
-                    client.send_raw(op, &message).expect("send_raw");
+                    client
+                        .sender()
+                        .send_raw(wslane::DataKind::from_opcode(op).expect("data"), &message)
+                        .expect("send_raw");
                 } else if text {
                     client
+                        .sender()
                         .send_text(std::str::from_utf8(&message).unwrap_or_default())
                         .expect("send");
                 } else {
-                    client.send_binary(&message).expect("send");
+                    client.sender().send_binary(&message).expect("send");
                 }
                 let (bytes, wire_len) = drain(&mut client);
                 wire.extend(bytes);
@@ -176,7 +182,7 @@ fuzz_target!(|data: &[u8]| {
     let mut current = Vec::new();
     let mut failure = None;
     'feed: for chunk in wire.chunks(step) {
-        server.handle_input(chunk);
+        server.handle_input(Instant::ZERO, chunk);
         loop {
             let event = match server.poll_event() {
                 Ok(Some(event)) => event,
@@ -197,7 +203,7 @@ fuzz_target!(|data: &[u8]| {
                     current.extend_from_slice(fragment.data);
                     let len = current.len();
                     assert!(len <= limit, "fragments hold {len} bytes, limit {limit}");
-                    if fragment.opcode == OpCode::Text && fragment.fin {
+                    if fragment.kind == wslane::DataKind::Text && fragment.fin {
                         assert!(
                             std::str::from_utf8(&current).is_ok(),
                             "text {}",
@@ -206,7 +212,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                     fragment
                         .fin
-                        .then(|| (fragment.opcode, std::mem::take(&mut current)))
+                        .then(|| (fragment.kind.opcode(), std::mem::take(&mut current)))
                 }
                 Event::Ping(_) | Event::Pong(_) | Event::Close { .. } => None,
             };

@@ -761,7 +761,11 @@ fn client_handshake(seeds: &mut Vec<Seed>) {
         if let Some(protocol) = request.protocols().first() {
             acceptance = acceptance.protocol(protocol);
         }
-        let response = request.accept(acceptance).expect("accepted").response;
+        let response = request
+            .accept(acceptance)
+            .expect("accepted")
+            .response()
+            .to_vec();
         add(seeds, format!("accept-{flags}"), flags, response.clone());
         if flags == 3 {
             add(

@@ -3,7 +3,7 @@
 //! each data message from the borrowed payload through the event's `Sender` (one copy, into the output),
 //! and transmit with `poll_transmit`/`advance_transmit` when the input runs dry (or the output is full).
 
-use wslane::{Config, Connection, Event, SendError};
+use wslane::{Config, Connection, Event, Instant, SendError};
 
 use super::{Case, Echo, READ_CHUNK};
 
@@ -31,7 +31,7 @@ impl WslaneCore {
             let room = self.conn.read_buffer(1);
             let n = room.len().min(READ_CHUNK).min(self.input.len() - at);
             room[..n].copy_from_slice(&self.input[at..at + n]);
-            self.conn.handle_read(n);
+            self.conn.handle_read(Instant::ZERO, n);
             at += n;
             loop {
                 if self.conn.is_output_full() {
@@ -73,7 +73,7 @@ impl Echo for WslaneCore {
 
     fn new(case: &Case) -> WslaneCore {
         WslaneCore {
-            conn: Connection::server(Config::default()),
+            conn: Connection::server(Instant::ZERO, Config::default()),
             input: case.input(),
             batch: case.batch,
         }

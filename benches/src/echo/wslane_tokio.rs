@@ -3,7 +3,7 @@
 //! driver writes the queued replies by itself when the received input runs dry.
 
 use tokio::io::DuplexStream;
-use wslane::{Config, Connection, Event};
+use wslane::{Config, Connection, Event, Instant};
 use wslane_tokio::WebSocketStream;
 
 use super::{Case, DuplexClient, Echo};
@@ -14,7 +14,7 @@ use super::{Case, DuplexClient, Echo};
 ///
 /// What the connection failed with.
 pub async fn serve(stream: DuplexStream) -> Result<(), wslane_tokio::Error> {
-    let mut ws = WebSocketStream::new(stream, Connection::server(Config::default()));
+    let mut ws = WebSocketStream::new(stream, Connection::server(Instant::ZERO, Config::default()));
     while let Some(result) = ws
         .recv_with_reply(|event, sender| match event {
             Event::Text(text) => sender.send_text(text),

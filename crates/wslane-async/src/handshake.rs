@@ -11,7 +11,7 @@ use wslane::handshake::{
     Acceptance, ClientRequest, Rejection, Request, ServerConfig, ServerHandshake, ServerResponse,
 };
 use wslane::mask_keys::ChaChaKeys;
-use wslane::Config;
+use wslane::{Config, Instant};
 
 use crate::runtime::{Runtime, Timer, Transport};
 use crate::{Error, WebSocket};
@@ -155,7 +155,11 @@ where
 {
     let upgrade = request.accept(acceptance)?;
     write_all::<R, S>(&mut stream, upgrade.response()).await?;
-    Ok(WebSocket::new(stream, upgrade.into_connection(config)))
+    // The socket's clock starts with the connection (see `WebSocket::new`).
+    Ok(WebSocket::new(
+        stream,
+        upgrade.into_connection(Instant::ZERO, config),
+    ))
 }
 
 /// Runs the client's side of the handshake on a connected stream (a TCP or TLS stream, a proxy tunnel,
@@ -203,7 +207,8 @@ where
             break upgrade;
         }
     };
-    let (conn, response) = upgrade.into_connection(config, ChaChaKeys::from_seed(seed));
+    let keys = ChaChaKeys::from_seed(seed);
+    let (conn, response) = upgrade.into_connection(Instant::ZERO, config, keys);
     Ok((WebSocket::new(stream, conn), response))
 }
 

@@ -104,7 +104,9 @@ impl<S, R: Runtime> core::fmt::Debug for WebSocket<S, R> {
 }
 
 impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
-    /// Drives `conn`, an established connection, over `io`.
+    /// Drives `conn`, an established connection, over `io`. The connection's clock starts here: create it
+    /// with [`Instant::ZERO`](wslane::Instant::ZERO) as its `now` (the instants this socket passes to it
+    /// count from this call, on the runtime's clock).
     pub fn new(io: S, conn: Connection) -> WebSocket<S, R> {
         WebSocket {
             io,
@@ -249,8 +251,14 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             }
             let buf = self.conn.read_buffer(1);
             match R::poll_read(Pin::new(&mut self.io), cx, buf) {
-                Poll::Ready(Ok(0)) => self.conn.handle_eof(),
-                Poll::Ready(Ok(n)) => self.conn.handle_read(n),
+                Poll::Ready(Ok(0)) => {
+                    let now = self.now();
+                    self.conn.handle_eof(now);
+                }
+                Poll::Ready(Ok(n)) => {
+                    let now = self.now();
+                    self.conn.handle_read(now, n);
+                }
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(err)) => return self.transport_failed(err),
                 Poll::Pending => return Poll::Pending,

@@ -204,8 +204,12 @@ mod cost {
     fn pair(deflate: Option<DeflateConfig>) -> (Connection, Connection) {
         let keys = || [0x37, 0xfa, 0x21, 0x3d];
         let Some(config) = deflate else {
-            let server = on(SERVER, || Connection::server(Config::default()));
-            let client = on(CLIENT, || Connection::client(Config::default(), keys));
+            let server = on(SERVER, || {
+                Connection::server(wslane::Instant::ZERO, Config::default())
+            });
+            let client = on(CLIENT, || {
+                Connection::client(wslane::Instant::ZERO, Config::default(), keys)
+            });
             return (client, server);
         };
         let client_factory = PerMessageDeflate::new(config);
@@ -221,10 +225,12 @@ mod cost {
         });
         on(SERVER, || drop(answer));
         let server = on(SERVER, || {
-            Connection::server(Config::default()).with_extension(server_codec)
+            Connection::server(wslane::Instant::ZERO, Config::default())
+                .with_extension(server_codec)
         });
         let client = on(CLIENT, || {
-            Connection::client(Config::default(), keys).with_extension(client_codec)
+            Connection::client(wslane::Instant::ZERO, Config::default(), keys)
+                .with_extension(client_codec)
         });
         (client, server)
     }
@@ -235,7 +241,7 @@ mod cost {
         let wire = from.poll_transmit().to_vec();
         on(from_account, || from.advance_transmit(wire.len()));
         on(to_account, || {
-            to.handle_input(&wire);
+            to.handle_input(wslane::Instant::ZERO, &wire);
             match to.poll_event() {
                 Ok(Some(Event::Text(_) | Event::Binary(_))) => {}
                 other => panic!("expected a message, got {other:?}"),
@@ -254,11 +260,11 @@ mod cost {
         let (server0, client0) = (live(SERVER), live(CLIENT));
         let (mut client, mut server) = pair(deflate);
         if up {
-            on(CLIENT, || client.send_text(message).expect("send"));
+            on(CLIENT, || client.sender().send_text(message).expect("send"));
             deliver(&mut client, CLIENT, &mut server, SERVER);
         }
         if down {
-            on(SERVER, || server.send_text(message).expect("send"));
+            on(SERVER, || server.sender().send_text(message).expect("send"));
             deliver(&mut server, SERVER, &mut client, CLIENT);
         }
         let held = (live(SERVER) - server0, live(CLIENT) - client0);
@@ -281,9 +287,9 @@ mod cost {
         for message in messages {
             if text {
                 let text = std::str::from_utf8(message).expect("text");
-                client.send_text(text).expect("send");
+                client.sender().send_text(text).expect("send");
             } else {
-                client.send_binary(message).expect("send");
+                client.sender().send_binary(message).expect("send");
             }
             let out = client.poll_transmit();
             wire.extend_from_slice(out);
@@ -294,7 +300,7 @@ mod cost {
         let start = Instant::now();
         let mut received = 0;
         for chunk in wire.chunks(64 << 10) {
-            server.handle_input(chunk);
+            server.handle_input(wslane::Instant::ZERO, chunk);
             while let Ok(Some(event)) = server.poll_event() {
                 match event {
                     Event::Text(_) | Event::Binary(_) => received += 1,

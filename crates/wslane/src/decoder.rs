@@ -9,10 +9,37 @@
 //! The caller keeps the bytes the decoder has not consumed and presents them again, followed by newly
 //! received bytes, on the next call. (Payload bytes held back this way may already be unmasked; the decoder
 //! remembers how far it got.)
+//!
+//! Payloads are reported as ranges of the buffer given to [`Decoder::decode`], not as borrowed slices, so
+//! the caller keeps its buffer free to borrow again (a connection borrows the payload for an event and its
+//! output for a reply side by side). [`Item::payload`] and [`DataChunk::payload`] turn a range back into
+//! the bytes:
+//!
+//! ```
+//! use wslane::decoder::{Decoded, Decoder, DecoderConfig, Delivery, Item};
+//! use wslane::Role;
+//!
+//! let mut decoder = Decoder::new(DecoderConfig {
+//!     role: Role::Server,
+//!     max_frame_size: 1 << 20,
+//!     max_message_size: 1 << 20,
+//!     extension_rsv: 0,
+//!     delivery: Delivery::WholeFrames,
+//! });
+//! // A masked text frame "Hello" from RFC 6455 section 5.7.
+//! let mut buf = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+//! let Ok(Decoded::Item { consumed, item: Item::Data(chunk) }) = decoder.decode(&mut buf) else {
+//!     panic!("a whole frame");
+//! };
+//! assert_eq!((consumed, chunk.payload.clone()), (11, 6..11));
+//! assert_eq!(chunk.payload(&buf), b"Hello");
+//! ```
+
+use core::ops::Range;
 
 use crate::close;
 use crate::error::ProtocolError;
-use crate::frame::{apply_mask, FrameHeader, OpCode, Parsed, MAX_CONTROL_PAYLOAD};
+use crate::frame::{apply_mask, DataKind, FrameHeader, OpCode, Parsed, MAX_CONTROL_PAYLOAD};
 use crate::utf8::Utf8Validator;
 use crate::Role;
 
@@ -42,15 +69,15 @@ pub struct DecoderConfig {
 }
 
 /// A chunk of a data message's payload.
-#[derive(Debug, PartialEq, Eq)]
-pub struct DataChunk<'a> {
-    /// The message's opcode: [`OpCode::Text`] or [`OpCode::Binary`], also for continuation frames.
-    pub opcode: OpCode,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataChunk {
+    /// The message's type, also for continuation frames.
+    pub kind: DataKind,
     /// The RSV bits of the message's first frame (non-zero only with an extension).
     pub rsv: u8,
-    /// Unmasked payload bytes. For a text message without RSV bits, the message so far is valid UTF-8
-    /// except that the chunk may end inside a character.
-    pub payload: &'a [u8],
+    /// Where the unmasked payload bytes are in the buffer given to [`Decoder::decode`]. For a text message
+    /// without RSV bits, the message so far is valid UTF-8 except that the chunk may end inside a character.
+    pub payload: Range<usize>,
     /// This is the message's first chunk.
     pub first: bool,
     /// This chunk ends its frame.
@@ -59,22 +86,49 @@ pub struct DataChunk<'a> {
     pub message_end: bool,
 }
 
-/// Something decoded from the buffer.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Item<'a> {
+impl DataChunk {
+    /// The payload bytes, from the buffer that was given to [`Decoder::decode`] (after the call: the
+    /// bytes are unmasked in place). Empty if `buf` is too short to be that buffer.
+    #[must_use]
+    pub fn payload<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        buf.get(self.payload.clone()).unwrap_or_default()
+    }
+}
+
+/// Something decoded from the buffer. Payload positions are ranges of the buffer given to
+/// [`Decoder::decode`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
     /// Payload of a text or binary message.
-    Data(DataChunk<'a>),
+    Data(DataChunk),
     /// A ping with its payload.
-    Ping(&'a [u8]),
+    Ping(Range<usize>),
     /// A pong with its payload.
-    Pong(&'a [u8]),
-    /// A close frame with its validated body; `None` when it carried no status code.
-    Close(Option<(close::CloseCode, &'a str)>),
+    Pong(Range<usize>),
+    /// A close frame with its validated body: the code and where the reason (valid UTF-8, at most 123
+    /// bytes) is; `None` when it carried no status code.
+    Close(Option<(close::CloseCode, Range<usize>)>),
+}
+
+impl Item {
+    /// The item's payload bytes from the buffer that was given to [`Decoder::decode`]: the data chunk,
+    /// the ping or pong payload, or the close reason (empty without a body). Empty if `buf` is too short
+    /// to be that buffer.
+    #[must_use]
+    pub fn payload<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        let range = match self {
+            Item::Data(chunk) => chunk.payload.clone(),
+            Item::Ping(range) | Item::Pong(range) => range.clone(),
+            Item::Close(Some((_, reason))) => reason.clone(),
+            Item::Close(None) => 0..0,
+        };
+        buf.get(range).unwrap_or_default()
+    }
 }
 
 /// The result of one [`Decoder::decode`] call.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Decoded<'a> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decoded {
     /// Nothing to hand out yet: at least `needed` more bytes are required. Nothing was consumed.
     NeedMore {
         /// The number of missing bytes, as far as can be told.
@@ -84,8 +138,8 @@ pub enum Decoded<'a> {
     Item {
         /// How many bytes from the start of the buffer the item used.
         consumed: usize,
-        /// The item, borrowing the buffer.
-        item: Item<'a>,
+        /// The item, its payload located in the buffer.
+        item: Item,
     },
 }
 
@@ -106,7 +160,7 @@ struct Frame {
 /// The data message in progress.
 #[derive(Clone, Copy, Debug)]
 struct Message {
-    opcode: OpCode,
+    kind: DataKind,
     rsv: u8,
     len: u64,
     delivered: bool,
@@ -151,8 +205,9 @@ impl Decoder {
         self.message.is_some()
     }
 
-    /// Decodes the next item from `buf`. After an error, every later call returns the same error.
-    pub fn decode<'a>(&mut self, buf: &'a mut [u8]) -> Result<Decoded<'a>, ProtocolError> {
+    /// Decodes the next item from `buf`, unmasking its payload in place; the item's ranges are positions
+    /// in `buf`. After an error, every later call returns the same error.
+    pub fn decode(&mut self, buf: &mut [u8]) -> Result<Decoded, ProtocolError> {
         if let Some(err) = self.failed {
             return Err(err);
         }
@@ -163,7 +218,7 @@ impl Decoder {
         result
     }
 
-    fn decode_inner<'a>(&mut self, buf: &'a mut [u8]) -> Result<Decoded<'a>, ProtocolError> {
+    fn decode_inner(&mut self, buf: &mut [u8]) -> Result<Decoded, ProtocolError> {
         let mut frame = match self.frame {
             Some(frame) => frame,
             None => match FrameHeader::parse(buf)? {
@@ -212,8 +267,7 @@ impl Decoder {
             return Ok(Decoded::NeedMore { needed });
         }
         let consumed = start + avail;
-        let buf: &'a [u8] = buf;
-        let payload = &buf[start..consumed];
+        let payload = start..consumed;
         self.frame = if frame_end {
             None
         } else {
@@ -228,7 +282,11 @@ impl Decoder {
         let item = match frame.header.opcode {
             OpCode::Ping => Item::Ping(payload),
             OpCode::Pong => Item::Pong(payload),
-            OpCode::Close => Item::Close(close::parse_close_body(payload)?),
+            OpCode::Close => {
+                // The reason is the end of the body, after the two-byte code.
+                let body = close::parse_close_body(&buf[payload])?;
+                Item::Close(body.map(|(code, reason)| (code, consumed - reason.len()..consumed)))
+            }
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
                 Item::Data(self.data_chunk(payload, frame_end && frame.header.fin, frame_end)?)
             }
@@ -237,12 +295,12 @@ impl Decoder {
     }
 
     /// Builds a data chunk and advances the message state.
-    fn data_chunk<'a>(
+    fn data_chunk(
         &mut self,
-        payload: &'a [u8],
+        payload: Range<usize>,
         message_end: bool,
         frame_end: bool,
-    ) -> Result<DataChunk<'a>, ProtocolError> {
+    ) -> Result<DataChunk, ProtocolError> {
         let Some(message) = self.message.as_mut() else {
             // `check_header` started a message for every data frame.
             return Err(ProtocolError::UnexpectedContinuation);
@@ -250,7 +308,7 @@ impl Decoder {
         let first = !message.delivered;
         message.delivered = true;
         let chunk = DataChunk {
-            opcode: message.opcode,
+            kind: message.kind,
             rsv: message.rsv,
             payload,
             first,
@@ -296,24 +354,25 @@ impl Decoder {
             });
         }
         let max = self.config.max_message_size;
-        match (header.opcode, self.message.as_mut()) {
-            (OpCode::Continuation, None) => Err(ProtocolError::UnexpectedContinuation),
-            (OpCode::Continuation, Some(message)) => {
+        // Control opcodes returned above: this is a continuation (no kind) or a message's first frame.
+        match (DataKind::from_opcode(header.opcode), self.message.as_mut()) {
+            (None, None) => Err(ProtocolError::UnexpectedContinuation),
+            (None, Some(message)) => {
                 message.len = message.len.saturating_add(header.payload_len);
                 if message.len > max {
                     return Err(ProtocolError::MessageTooLarge { max });
                 }
                 Ok(())
             }
-            (_, Some(_)) => Err(ProtocolError::ExpectedContinuation),
-            (opcode, None) => {
+            (Some(_), Some(_)) => Err(ProtocolError::ExpectedContinuation),
+            (Some(kind), None) => {
                 if header.payload_len > max {
                     return Err(ProtocolError::MessageTooLarge { max });
                 }
                 // Text carried by an extension is validated after decoding, by the extension's user.
-                let validate = opcode == OpCode::Text && header.rsv == 0;
+                let validate = kind == DataKind::Text && header.rsv == 0;
                 self.message = Some(Message {
-                    opcode,
+                    kind,
                     rsv: header.rsv,
                     len: header.payload_len,
                     delivered: false,

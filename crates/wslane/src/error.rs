@@ -127,8 +127,6 @@ pub enum SendError {
     InvalidCloseCode(u16),
     /// A text or binary message was started while a fragmented message is still being sent.
     MessageInProgress,
-    /// A continuation was sent with no fragmented message in progress.
-    NoMessageInProgress,
     /// The output buffer is at its configured limit: transmit what is queued first.
     BufferFull,
     /// A negotiated extension could not encode the message.
@@ -142,7 +140,6 @@ impl fmt::Display for SendError {
             SendError::ControlTooLong => f.write_str("control frame payload over 125 bytes"),
             SendError::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
             SendError::MessageInProgress => f.write_str("a fragmented message is still being sent"),
-            SendError::NoMessageInProgress => f.write_str("no fragmented message is being sent"),
             SendError::BufferFull => f.write_str("output buffer is full"),
             SendError::Extension => f.write_str("extension could not encode the message"),
         }

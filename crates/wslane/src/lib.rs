@@ -51,7 +51,7 @@ pub mod message;
 
 pub use close::CloseCode;
 pub use error::{Error, ProtocolError, SendError};
-pub use frame::{FrameHeader, OpCode};
+pub use frame::{DataKind, FrameHeader, OpCode};
 pub use time::Instant;
 
 #[cfg(feature = "alloc")]

@@ -6,7 +6,9 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use wslane::{CloseCode, Config, Connection, Error, Instant, OpCode, Role, SendError, State};
+use wslane::{
+    CloseCode, Config, Connection, DataKind, Error, Instant, OpCode, Role, SendError, State,
+};
 
 const ROLES: [Role; 2] = [Role::Client, Role::Server];
 
@@ -17,20 +19,20 @@ fn ms(millis: u64) -> Instant {
 /// Every command that queues a frame is refused with `Closed`, and queues nothing.
 fn assert_sends_refused(conn: &mut Connection) {
     let before = conn.buffered_output();
-    assert_eq!(conn.send_text("late"), Err(SendError::Closed));
-    assert_eq!(conn.send_binary(b"late"), Err(SendError::Closed));
+    assert_eq!(conn.sender().send_text("late"), Err(SendError::Closed));
+    assert_eq!(conn.sender().send_binary(b"late"), Err(SendError::Closed));
     assert_eq!(
-        conn.send_raw(OpCode::Binary, b"late"),
+        conn.sender().send_raw(DataKind::Binary, b"late"),
         Err(SendError::Closed)
     );
     assert_eq!(
-        conn.send_fragment(OpCode::Text, b"late", true),
+        conn.sender().send_fragment(DataKind::Text, b"late", true),
         Err(SendError::Closed)
     );
-    assert_eq!(conn.ping(b"late"), Err(SendError::Closed));
-    assert_eq!(conn.pong(b"late"), Err(SendError::Closed));
+    assert_eq!(conn.sender().ping(b"late"), Err(SendError::Closed));
+    assert_eq!(conn.sender().pong(b"late"), Err(SendError::Closed));
     assert_eq!(
-        conn.close(CloseCode::NORMAL, "again"),
+        conn.sender().close(CloseCode::NORMAL, "again"),
         Err(SendError::Closed)
     );
     assert_eq!(conn.buffered_output(), before);
@@ -40,7 +42,7 @@ fn assert_sends_refused(conn: &mut Connection) {
 fn nothing_can_be_sent_after_our_close() {
     for role in ROLES {
         let mut conn = connection(role, Config::default());
-        conn.close(code(4000), "bye").unwrap();
+        conn.sender().close(code(4000), "bye").unwrap();
         assert_eq!(conn.state(), State::CloseSent);
         assert_sends_refused(&mut conn);
         let sent = take_sent(&mut conn);
@@ -55,11 +57,14 @@ fn nothing_can_be_sent_after_our_close() {
 fn a_fragmented_message_cannot_be_finished_after_our_close() {
     let mut server = connection(Role::Server, Config::default());
     server
-        .send_fragment(OpCode::Binary, b"half", false)
+        .sender()
+        .send_fragment(DataKind::Binary, b"half", false)
         .unwrap();
-    server.close(CloseCode::GOING_AWAY, "").unwrap();
+    server.sender().close(CloseCode::GOING_AWAY, "").unwrap();
     assert_eq!(
-        server.send_fragment(OpCode::Binary, b"rest", true),
+        server
+            .sender()
+            .send_fragment(DataKind::Binary, b"rest", true),
         Err(SendError::Closed)
     );
 }
@@ -69,7 +74,7 @@ fn unsendable_close_codes_are_refused() {
     let mut server = connection(Role::Server, Config::default());
     for value in [1005, 1006, 1015] {
         assert_eq!(
-            server.close(code(value), ""),
+            server.sender().close(code(value), ""),
             Err(SendError::InvalidCloseCode(value))
         );
     }
@@ -88,7 +93,10 @@ fn a_received_close_is_answered_with_the_same_code() {
             (4999, "ünï"),
         ] {
             let mut conn = connection(role, Config::default());
-            conn.handle_input(&frame_to(role, FIN | CLOSE, &close_body(value, reason)));
+            conn.handle_input(
+                Instant::ZERO,
+                &frame_to(role, FIN | CLOSE, &close_body(value, reason)),
+            );
             assert_eq!(events(&mut conn), [Ev::close(value, reason)]);
             assert_eq!(conn.state(), State::Closed);
             let sent = take_sent(&mut conn);
@@ -104,7 +112,7 @@ fn a_received_close_is_answered_with_the_same_code() {
 fn an_empty_close_is_answered_with_an_empty_close() {
     for role in ROLES {
         let mut conn = connection(role, Config::default());
-        conn.handle_input(&frame_to(role, FIN | CLOSE, b""));
+        conn.handle_input(Instant::ZERO, &frame_to(role, FIN | CLOSE, b""));
         assert_eq!(events(&mut conn), [Ev::close(1005, "")]);
         let sent = take_sent(&mut conn);
         assert_eq!(sent.len(), 1);
@@ -123,13 +131,13 @@ fn frames_after_a_received_close_are_discarded() {
         input.extend(frame_to(role, FIN | PING, b"after"));
         input.extend(frame_to(role, FIN | CLOSE, &close_body(1001, "")));
         input.extend(frame(FIN | 0x3, Some([1; 4]), b"not even valid"));
-        conn.handle_input(&input);
+        conn.handle_input(Instant::ZERO, &input);
         assert_eq!(
             events(&mut conn),
             [Ev::Text("before".into()), Ev::close(1000, "")]
         );
-        conn.handle_input(&frame_to(role, FIN | BINARY, b"later still"));
-        conn.handle_input(&frame_to(role, FIN | PING, b"later still"));
+        conn.handle_input(Instant::ZERO, &frame_to(role, FIN | BINARY, b"later still"));
+        conn.handle_input(Instant::ZERO, &frame_to(role, FIN | PING, b"later still"));
         assert_eq!(conn.poll_event(), Ok(None));
         let sent = take_sent(&mut conn);
         assert_eq!(sent.len(), 1, "only the close reply, no pong: {sent:?}");
@@ -142,12 +150,12 @@ fn frames_after_a_received_close_are_discarded() {
 fn data_is_still_delivered_after_our_close_until_the_peers() {
     for role in ROLES {
         let mut conn = connection(role, Config::default());
-        conn.close(CloseCode::NORMAL, "").unwrap();
+        conn.sender().close(CloseCode::NORMAL, "").unwrap();
         let _ = take_sent(&mut conn);
         let mut input = frame_to(role, FIN | TEXT, b"in flight");
         input.extend(frame_to(role, FIN | CLOSE, &close_body(1000, "")));
         input.extend(frame_to(role, FIN | TEXT, b"after the close"));
-        conn.handle_input(&input);
+        conn.handle_input(Instant::ZERO, &input);
         assert_eq!(
             events(&mut conn),
             [Ev::Text("in flight".into()), Ev::close(1000, "")]
@@ -167,7 +175,7 @@ fn a_close_in_the_middle_of_a_fragmented_message_ends_it() {
         let mut input = frame_to(role, TEXT, b"never ");
         input.extend(frame_to(role, FIN | CLOSE, &close_body(1001, "bye")));
         input.extend(frame_to(role, FIN | CONT, b"finished"));
-        conn.handle_input(&input);
+        conn.handle_input(Instant::ZERO, &input);
         assert_eq!(events(&mut conn), [Ev::close(1001, "bye")]);
         let sent = take_sent(&mut conn);
         assert_eq!(sent.len(), 1);
@@ -178,7 +186,7 @@ fn a_close_in_the_middle_of_a_fragmented_message_ends_it() {
 #[test]
 fn client_initiated_close_handshake() {
     let mut pair = Pair::new(Config::default());
-    pair.client.close(code(1000), "done").unwrap();
+    pair.client.sender().close(code(1000), "done").unwrap();
     assert_eq!(pair.client_events(), [Ev::close(1000, "done")]);
     // The server has seen the client's close and answered: it closes the transport first.
     assert_eq!(pair.server.state(), State::Closed);
@@ -187,7 +195,7 @@ fn client_initiated_close_handshake() {
     assert_eq!(pair.client.state(), State::Closed);
     // The client waits for the server to close the transport.
     assert!(!pair.client.should_close_transport());
-    pair.client.handle_eof();
+    pair.client.handle_eof(Instant::ZERO);
     assert!(pair.client.should_close_transport());
     assert_eq!(
         pair.client.poll_event(),
@@ -200,7 +208,7 @@ fn client_initiated_close_handshake() {
 #[test]
 fn server_initiated_close_handshake() {
     let mut pair = Pair::new(Config::default());
-    pair.server.close(code(1001), "restart").unwrap();
+    pair.server.sender().close(code(1001), "restart").unwrap();
     assert!(
         !pair.server.should_close_transport(),
         "waits for the client's reply"
@@ -220,8 +228,8 @@ fn server_initiated_close_handshake() {
 #[test]
 fn both_sides_close_at_once() {
     let mut pair = Pair::new(Config::default());
-    pair.client.close(code(1000), "c").unwrap();
-    pair.server.close(code(1001), "s").unwrap();
+    pair.client.sender().close(code(1000), "c").unwrap();
+    pair.server.sender().close(code(1001), "s").unwrap();
     pair.client_to_server();
     pair.server_to_client();
     assert_eq!(events(&mut pair.server), [Ev::close(1000, "c")]);
@@ -238,17 +246,19 @@ fn client_closes_the_transport_itself_after_the_close_timeout() {
     config.close_timeout = Duration::from_secs(5);
     let mut pair = Pair::new(config);
     pair.client.handle_timeout(ms(100));
-    pair.client.close(code(1000), "").unwrap();
-    pair.client_events();
-    pair.server_events();
-    assert_eq!(pair.client.state(), State::Closed);
-    // The server never closes the TCP connection.
+    pair.client.sender().close(code(1000), "").unwrap();
+    // A command carries no time: the close timer is armed by the next call that does.
     assert_eq!(
         pair.client.poll_timeout(),
         Some(ms(100)),
-        "asks to arm the close timer"
+        "call back at once with the time"
     );
     pair.client.handle_timeout(ms(1000));
+    assert_eq!(pair.client.poll_timeout(), Some(ms(6000)), "armed at 1 s");
+    pair.client_events();
+    pair.server_events();
+    assert_eq!(pair.client.state(), State::Closed);
+    // The server never closes the TCP connection; the same timer keeps running.
     assert_eq!(pair.client.poll_timeout(), Some(ms(6000)));
     pair.client.handle_timeout(ms(5999));
     assert!(
@@ -272,7 +282,7 @@ fn no_close_reply_fails_after_the_close_timeout() {
     config.close_timeout = Duration::from_secs(2);
     for role in ROLES {
         let mut conn = connection(role, config);
-        conn.close(CloseCode::NORMAL, "").unwrap();
+        conn.sender().close(CloseCode::NORMAL, "").unwrap();
         assert_eq!(conn.poll_timeout(), Some(Instant::ZERO));
         conn.handle_timeout(ms(10_000));
         assert_eq!(conn.poll_timeout(), Some(ms(12_000)));
@@ -301,8 +311,8 @@ fn end_of_stream_without_a_close_is_1006_once() {
             frame_to(role, FIN | TEXT, b"cut")[..3].to_vec(),
         ] {
             let mut conn = connection(role, Config::default());
-            conn.handle_input(&pending);
-            conn.handle_eof();
+            conn.handle_input(Instant::ZERO, &pending);
+            conn.handle_eof(Instant::ZERO);
             let mut expected = Vec::new();
             if pending.len() > 3 {
                 expected.push(Ev::Text("last words".into()));
@@ -316,7 +326,7 @@ fn end_of_stream_without_a_close_is_1006_once() {
                 "nothing is sent in answer to 1006"
             );
             assert_sends_refused(&mut conn);
-            conn.handle_input(&frame_to(role, FIN | TEXT, b"after the end"));
+            conn.handle_input(Instant::ZERO, &frame_to(role, FIN | TEXT, b"after the end"));
             assert_eq!(conn.poll_event(), Ok(None));
         }
     }
@@ -326,8 +336,11 @@ fn end_of_stream_without_a_close_is_1006_once() {
 fn end_of_stream_right_after_a_close_frame_is_a_clean_close() {
     for role in ROLES {
         let mut conn = connection(role, Config::default());
-        conn.handle_input(&frame_to(role, FIN | CLOSE, &close_body(1000, "")));
-        conn.handle_eof();
+        conn.handle_input(
+            Instant::ZERO,
+            &frame_to(role, FIN | CLOSE, &close_body(1000, "")),
+        );
+        conn.handle_eof(Instant::ZERO);
         assert_eq!(events(&mut conn), [Ev::close(1000, "")]);
         assert_eq!(conn.poll_event(), Ok(None));
         assert_eq!(conn.state(), State::Closed);
@@ -339,8 +352,8 @@ fn end_of_stream_right_after_a_close_frame_is_a_clean_close() {
 fn end_of_stream_after_our_close_is_1006() {
     for role in ROLES {
         let mut conn = connection(role, Config::default());
-        conn.close(CloseCode::NORMAL, "").unwrap();
-        conn.handle_eof();
+        conn.sender().close(CloseCode::NORMAL, "").unwrap();
+        conn.handle_eof(Instant::ZERO);
         assert_eq!(events(&mut conn), [Ev::close(1006, "")]);
         assert!(conn.should_close_transport());
     }
@@ -350,7 +363,10 @@ fn end_of_stream_after_our_close_is_1006() {
 fn the_server_closes_the_transport_once_the_handshake_is_done() {
     let mut server = connection(Role::Server, Config::default());
     assert!(!server.should_close_transport());
-    server.handle_input(&frame_to(Role::Server, FIN | CLOSE, &close_body(1000, "")));
+    server.handle_input(
+        Instant::ZERO,
+        &frame_to(Role::Server, FIN | CLOSE, &close_body(1000, "")),
+    );
     assert!(
         !server.should_close_transport(),
         "not before the close is read"
@@ -359,7 +375,7 @@ fn the_server_closes_the_transport_once_the_handshake_is_done() {
     assert!(server.should_close_transport());
     assert_eq!(server.poll_timeout(), None, "a server needs no close timer");
     // The client closing its end afterwards is no abnormal closure.
-    server.handle_eof();
+    server.handle_eof(Instant::ZERO);
     assert_eq!(server.poll_event(), Ok(None));
     assert_eq!(server.state(), State::Closed);
 }
@@ -374,15 +390,18 @@ fn a_held_pong_is_not_sent_after_a_close() {
     let mut broken = Vec::new();
     for how in ["the peer's close", "our close", "a protocol error"] {
         let mut server = connection(Role::Server, config);
-        server.send_binary(&[0; 100]).unwrap();
-        server.handle_input(&frame_to(Role::Server, FIN | PING, b"held"));
+        server.sender().send_binary(&[0; 100]).unwrap();
+        server.handle_input(Instant::ZERO, &frame_to(Role::Server, FIN | PING, b"held"));
         assert_eq!(events(&mut server), [Ev::Ping(b"held".to_vec())]);
         match how {
             "the peer's close" => {
-                server.handle_input(&frame_to(Role::Server, FIN | CLOSE, &close_body(1000, "")));
+                server.handle_input(
+                    Instant::ZERO,
+                    &frame_to(Role::Server, FIN | CLOSE, &close_body(1000, "")),
+                );
                 assert_eq!(events(&mut server), [Ev::close(1000, "")]);
             }
-            "our close" => server.close(CloseCode::NORMAL, "").unwrap(),
+            "our close" => server.sender().close(CloseCode::NORMAL, "").unwrap(),
             _ => {
                 let (_, err) = feed_until_error(&mut server, &frame(FIN | TEXT, None, b""));
                 assert_eq!(err.close_code().get(), 1002);
@@ -405,14 +424,17 @@ fn a_held_pong_is_not_sent_after_a_close() {
 #[test]
 fn a_ping_after_our_close_is_still_answered() {
     let mut server = connection(Role::Server, Config::default());
-    server.close(CloseCode::NORMAL, "").unwrap();
-    server.handle_input(&frame_to(Role::Server, FIN | PING, b"late"));
+    server.sender().close(CloseCode::NORMAL, "").unwrap();
+    server.handle_input(Instant::ZERO, &frame_to(Role::Server, FIN | PING, b"late"));
     assert_eq!(events(&mut server), [Ev::Ping(b"late".to_vec())]);
     let sent: Vec<OpCode> = take_sent(&mut server).iter().map(|f| f.opcode).collect();
     assert_eq!(sent, [OpCode::Close, OpCode::Pong]);
     // After the peer's close, pings are no longer answered (and not even read).
-    server.handle_input(&frame_to(Role::Server, FIN | CLOSE, &close_body(1000, "")));
-    server.handle_input(&frame_to(Role::Server, FIN | PING, b"later"));
+    server.handle_input(
+        Instant::ZERO,
+        &frame_to(Role::Server, FIN | CLOSE, &close_body(1000, "")),
+    );
+    server.handle_input(Instant::ZERO, &frame_to(Role::Server, FIN | PING, b"later"));
     assert_eq!(events(&mut server), [Ev::close(1000, "")]);
     assert!(take_sent(&mut server).is_empty());
 }
@@ -423,12 +445,51 @@ fn a_zero_output_limit_sends_one_message_at_a_time() {
     let mut config = Config::default();
     config.max_output_buffer = 0;
     let mut server = connection(Role::Server, config);
-    server.send_text("first").unwrap();
+    server.sender().send_text("first").unwrap();
     assert_eq!(
-        server.send_text("second"),
+        server.sender().send_text("second"),
         Err(wslane::SendError::BufferFull)
     );
     let queued = server.poll_transmit().len();
     server.advance_transmit(queued);
-    server.send_text("second").unwrap();
+    server.sender().send_text("second").unwrap();
+}
+
+#[test]
+fn a_client_times_its_wait_for_the_transports_end_from_the_close_frames_arrival() {
+    let mut config = Config::default();
+    config.close_timeout = Duration::from_secs(2);
+    let mut client = connection(Role::Client, config);
+    client.handle_input(
+        ms(500),
+        &frame_to(Role::Client, FIN | CLOSE, &close_body(1000, "")),
+    );
+    assert_eq!(events(&mut client), [Ev::close(1000, "")]);
+    assert_eq!(client.state(), State::Closed);
+    assert!(!client.should_close_transport(), "waits for the server");
+    assert_eq!(client.poll_timeout(), Some(ms(2500)), "a real deadline");
+    client.handle_timeout(ms(2499));
+    assert!(
+        !client.should_close_transport(),
+        "an early call does nothing"
+    );
+    // The server ends the transport in time: the wait is over, with no timer left.
+    client.handle_eof(ms(2499));
+    assert!(client.should_close_transport());
+    assert_eq!(client.poll_timeout(), None);
+    assert_eq!(client.state(), State::Closed);
+    assert_eq!(client.poll_event(), Ok(None), "nothing follows the close");
+}
+
+#[test]
+fn a_connection_created_with_keepalive_reports_its_first_deadline_at_once() {
+    let mut config = Config::default();
+    config.keepalive = Some(Duration::from_secs(30));
+    for role in ROLES {
+        let conn = match role {
+            Role::Server => Connection::server(ms(7_000), config),
+            Role::Client => Connection::client(ms(7_000), config, counting_keys(0)),
+        };
+        assert_eq!(conn.poll_timeout(), Some(ms(37_000)), "{role:?}");
+    }
 }

@@ -6,7 +6,9 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use wslane::{Config, Error, Event, Instant, OpCode, ReceiveMode, Role, SendError, State};
+use wslane::{
+    Config, DataKind, Error, Event, Instant, OpCode, ReceiveMode, Role, SendError, State,
+};
 
 const ROLES: [Role; 2] = [Role::Client, Role::Server];
 
@@ -26,7 +28,7 @@ fn pings_are_answered_with_pongs_carrying_the_same_payload() {
         let mut conn = connection(role, Config::default());
         let payloads: [&[u8]; 4] = [b"", b"Hello", &[0xff; 125], b"\x00\x01"];
         for payload in payloads {
-            conn.handle_input(&frame_to(role, FIN | PING, payload));
+            conn.handle_input(Instant::ZERO, &frame_to(role, FIN | PING, payload));
         }
         let got = events(&mut conn);
         assert_eq!(got, payloads.map(|p| Ev::Ping(p.to_vec())));
@@ -47,11 +49,11 @@ fn pings_are_not_answered_without_auto_pong() {
         let mut config = Config::default();
         config.auto_pong = false;
         let mut conn = connection(role, config);
-        conn.handle_input(&frame_to(role, FIN | PING, b"are you there"));
+        conn.handle_input(Instant::ZERO, &frame_to(role, FIN | PING, b"are you there"));
         assert_eq!(events(&mut conn), [Ev::Ping(b"are you there".to_vec())]);
         assert!(conn.poll_transmit().is_empty(), "no pong queued");
         // The application answers itself.
-        conn.pong(b"are you there").unwrap();
+        conn.sender().pong(b"are you there").unwrap();
         let sent = take_sent(&mut conn);
         assert_eq!(sent.len(), 1);
         assert_eq!(
@@ -64,7 +66,7 @@ fn pings_are_not_answered_without_auto_pong() {
 #[test]
 fn pongs_are_delivered_and_not_answered() {
     let mut pair = Pair::new(Config::default());
-    pair.client.pong(b"unsolicited").unwrap();
+    pair.client.sender().pong(b"unsolicited").unwrap();
     assert_eq!(pair.client_events(), [Ev::Pong(b"unsolicited".to_vec())]);
     assert!(pair.server.poll_transmit().is_empty());
 }
@@ -80,7 +82,7 @@ fn control_frames_between_fragments_are_delivered_and_the_message_arrives_intact
         input.extend(frame_to(role, FIN | CONT, "lo ☃".as_bytes()));
 
         let mut conn = connection(role, Config::default());
-        conn.handle_input(&input);
+        conn.handle_input(Instant::ZERO, &input);
         assert_eq!(
             events(&mut conn),
             [
@@ -97,9 +99,9 @@ fn control_frames_between_fragments_are_delivered_and_the_message_arrives_intact
         assert_eq!(pongs, [b"p1".to_vec(), b"p3".to_vec()]);
 
         let mut conn = connection(role, mode_config(ReceiveMode::Fragments));
-        conn.handle_input(&input);
+        conn.handle_input(Instant::ZERO, &input);
         let fragment = |data: &str, first, fin| Ev::Fragment {
-            opcode: OpCode::Text,
+            kind: DataKind::Text,
             data: data.as_bytes().to_vec(),
             first,
             fin,
@@ -121,10 +123,10 @@ fn control_frames_between_fragments_are_delivered_and_the_message_arrives_intact
 #[test]
 fn messages_round_trip_through_a_pair() {
     let mut pair = Pair::new(Config::default());
-    pair.client.send_text("from the client").unwrap();
-    pair.client.send_binary(&[0, 1, 2, 255]).unwrap();
-    pair.client.send_text("").unwrap();
-    pair.client.ping(b"?").unwrap();
+    pair.client.sender().send_text("from the client").unwrap();
+    pair.client.sender().send_binary(&[0, 1, 2, 255]).unwrap();
+    pair.client.sender().send_text("").unwrap();
+    pair.client.sender().ping(b"?").unwrap();
     assert_eq!(
         pair.client_events(),
         [
@@ -135,8 +137,8 @@ fn messages_round_trip_through_a_pair() {
         ]
     );
     let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-    pair.server.send_binary(&big).unwrap();
-    pair.server.send_text("from the server").unwrap();
+    pair.server.sender().send_binary(&big).unwrap();
+    pair.server.sender().send_text("from the server").unwrap();
     assert_eq!(
         pair.server_events(),
         [
@@ -155,11 +157,11 @@ fn replies_from_borrowed_events_through_the_sender() {
     for role in ROLES {
         let mut conn = connection(role, Config::default());
         let text = "héllo wörld ✓".as_bytes();
-        conn.handle_input(&frame_to(role, TEXT, &text[..2]));
-        conn.handle_input(&frame_to(role, FIN | PING, b"p"));
-        conn.handle_input(&frame_to(role, CONT, &text[2..9]));
-        conn.handle_input(&frame_to(role, FIN | CONT, &text[9..]));
-        conn.handle_input(&frame_to(role, FIN | BINARY, &[7; 300]));
+        conn.handle_input(Instant::ZERO, &frame_to(role, TEXT, &text[..2]));
+        conn.handle_input(Instant::ZERO, &frame_to(role, FIN | PING, b"p"));
+        conn.handle_input(Instant::ZERO, &frame_to(role, CONT, &text[2..9]));
+        conn.handle_input(Instant::ZERO, &frame_to(role, FIN | CONT, &text[9..]));
+        conn.handle_input(Instant::ZERO, &frame_to(role, FIN | BINARY, &[7; 300]));
         let mut seen = Vec::new();
         while let Some(result) = conn
             .poll_event_with(|event, sender| {
@@ -193,7 +195,7 @@ fn replies_from_borrowed_events_through_the_sender() {
                 (OpCode::Binary, vec![7; 300]),
             ]
         );
-        conn.handle_input(&frame_to(role, FIN | TEXT, b"bye"));
+        conn.handle_input(Instant::ZERO, &frame_to(role, FIN | TEXT, b"bye"));
         let closed = conn
             .poll_event_with(|_, sender| {
                 sender.close(wslane::CloseCode::NORMAL, "done").unwrap();
@@ -210,7 +212,7 @@ fn replies_from_borrowed_events_through_the_sender() {
 fn feed_in_chunks(conn: &mut wslane::Connection, wire: &[u8], chunk: usize) -> Vec<Vec<Ev>> {
     wire.chunks(chunk)
         .map(|piece| {
-            conn.handle_input(piece);
+            conn.handle_input(Instant::ZERO, piece);
             events(conn)
         })
         .collect()
@@ -233,7 +235,7 @@ fn fragments_mode_streams_a_large_frame_as_it_arrives() {
         let carried = wire[(i * 1024).max(header_len)..((i + 1) * 1024).min(wire.len())].len();
         assert_eq!(evs.len(), 1, "read {i}: one fragment per read");
         let Ev::Fragment {
-            opcode,
+            kind,
             data,
             first,
             fin,
@@ -241,7 +243,7 @@ fn fragments_mode_streams_a_large_frame_as_it_arrives() {
         else {
             panic!("read {i}: {:?}", evs[0]);
         };
-        assert_eq!(*opcode, OpCode::Binary);
+        assert_eq!(*kind, DataKind::Binary);
         assert_eq!(data.len(), carried, "read {i}");
         assert_eq!(data[..], payload[offset..offset + carried]);
         assert_eq!(*first, i == 0, "read {i}: first");
@@ -283,7 +285,7 @@ fn fragments_mode_streams_a_fragmented_text_message() {
     let mut joined = Vec::new();
     for (i, ev) in all.iter().enumerate() {
         let Ev::Fragment {
-            opcode,
+            kind,
             data,
             first,
             fin,
@@ -291,7 +293,7 @@ fn fragments_mode_streams_a_fragmented_text_message() {
         else {
             panic!("{ev:?}");
         };
-        assert_eq!(*opcode, OpCode::Text);
+        assert_eq!(*kind, DataKind::Text);
         assert!(data.len() <= 1024);
         assert_eq!(*first, i == 0);
         assert_eq!(*fin, i == all.len() - 1);
@@ -306,10 +308,10 @@ fn fragment_size_splits_outgoing_messages() {
     config.fragment_size = Some(4);
     for role in ROLES {
         let mut conn = connection(role, config);
-        conn.send_text("héllo wörld").unwrap(); // 13 bytes
-        conn.send_binary(&[9; 8]).unwrap();
-        conn.send_binary(&[]).unwrap();
-        conn.ping(&[1; 10]).unwrap(); // control frames are never split
+        conn.sender().send_text("héllo wörld").unwrap(); // 13 bytes
+        conn.sender().send_binary(&[9; 8]).unwrap();
+        conn.sender().send_binary(&[]).unwrap();
+        conn.sender().ping(&[1; 10]).unwrap(); // control frames are never split
         let sent = take_sent(&mut conn);
         let shape: Vec<(OpCode, bool, usize)> = sent
             .iter()
@@ -333,26 +335,31 @@ fn fragment_size_splits_outgoing_messages() {
     }
     // The peer reassembles them.
     let mut pair = Pair::with_configs(config, Config::default());
-    pair.client.send_text("héllo wörld").unwrap();
+    pair.client.sender().send_text("héllo wörld").unwrap();
     assert_eq!(pair.client_events(), [Ev::Text("héllo wörld".into())]);
 }
 
 #[test]
 fn send_fragment_rules() {
     let mut server = connection(Role::Server, Config::default());
+    server
+        .sender()
+        .send_fragment(DataKind::Binary, b"ab", false)
+        .unwrap();
     assert_eq!(
-        server.send_fragment(OpCode::Ping, b"", true),
-        Err(SendError::NoMessageInProgress)
-    );
-    server.send_fragment(OpCode::Binary, b"ab", false).unwrap();
-    assert_eq!(server.send_text("other"), Err(SendError::MessageInProgress));
-    assert_eq!(
-        server.send_fragment(OpCode::Text, b"x", true),
+        server.sender().send_text("other"),
         Err(SendError::MessageInProgress)
     );
-    server.ping(b"between").unwrap();
-    server.send_fragment(OpCode::Binary, b"cd", true).unwrap();
-    server.send_text("next").unwrap();
+    assert_eq!(
+        server.sender().send_fragment(DataKind::Text, b"x", true),
+        Err(SendError::MessageInProgress)
+    );
+    server.sender().ping(b"between").unwrap();
+    server
+        .sender()
+        .send_fragment(DataKind::Binary, b"cd", true)
+        .unwrap();
+    server.sender().send_text("next").unwrap();
     let shape: Vec<(OpCode, bool, Vec<u8>)> = take_sent(&mut server)
         .into_iter()
         .map(|f| (f.opcode, f.fin, f.payload))
@@ -371,14 +378,20 @@ fn send_fragment_rules() {
 #[test]
 fn oversized_control_payloads_are_refused() {
     let mut server = connection(Role::Server, Config::default());
-    assert_eq!(server.ping(&[0; 126]), Err(SendError::ControlTooLong));
-    assert_eq!(server.pong(&[0; 126]), Err(SendError::ControlTooLong));
     assert_eq!(
-        server.close(code(1000), &"x".repeat(124)),
+        server.sender().ping(&[0; 126]),
+        Err(SendError::ControlTooLong)
+    );
+    assert_eq!(
+        server.sender().pong(&[0; 126]),
+        Err(SendError::ControlTooLong)
+    );
+    assert_eq!(
+        server.sender().close(code(1000), &"x".repeat(124)),
         Err(SendError::ControlTooLong)
     );
     assert!(server.poll_transmit().is_empty());
-    server.close(code(1000), &"x".repeat(123)).unwrap();
+    server.sender().close(code(1000), &"x".repeat(123)).unwrap();
     assert_eq!(take_sent(&mut server)[0].payload.len(), 125);
 }
 
@@ -388,22 +401,33 @@ fn max_output_buffer_refuses_sends_until_transmitted() {
     config.max_output_buffer = 100;
     let mut server = connection(Role::Server, config);
     // Below the limit a message of any size is taken.
-    server.send_binary(&[0; 200]).unwrap();
+    server.sender().send_binary(&[0; 200]).unwrap();
     assert_eq!(server.buffered_output(), 204);
-    assert_eq!(server.send_text("more"), Err(SendError::BufferFull));
-    assert_eq!(server.send_binary(b"more"), Err(SendError::BufferFull));
     assert_eq!(
-        server.send_fragment(OpCode::Binary, b"more", true),
+        server.sender().send_text("more"),
         Err(SendError::BufferFull)
     );
-    assert_eq!(server.ping(b""), Err(SendError::BufferFull));
-    assert_eq!(server.pong(b""), Err(SendError::BufferFull));
+    assert_eq!(
+        server.sender().send_binary(b"more"),
+        Err(SendError::BufferFull)
+    );
+    assert_eq!(
+        server
+            .sender()
+            .send_fragment(DataKind::Binary, b"more", true),
+        Err(SendError::BufferFull)
+    );
+    assert_eq!(server.sender().ping(b""), Err(SendError::BufferFull));
+    assert_eq!(server.sender().pong(b""), Err(SendError::BufferFull));
     assert_eq!(server.buffered_output(), 204, "refused sends queue nothing");
     // Transmitting part of it is not enough while 100 bytes or more remain.
     server.advance_transmit(104);
-    assert_eq!(server.send_text("more"), Err(SendError::BufferFull));
+    assert_eq!(
+        server.sender().send_text("more"),
+        Err(SendError::BufferFull)
+    );
     server.advance_transmit(1);
-    server.send_text("more").unwrap();
+    server.sender().send_text("more").unwrap();
     assert_eq!(server.buffered_output(), 99 + 6);
     assert_eq!(
         server.poll_transmit()[99..],
@@ -418,12 +442,12 @@ fn ping_flood_while_we_never_transmit_holds_one_pong() {
     for already_full in [true, false] {
         let mut server = connection(Role::Server, config);
         if already_full {
-            server.send_binary(&[0; 1000]).unwrap();
+            server.sender().send_binary(&[0; 1000]).unwrap();
         }
         let mut peak = 0;
         for i in 0..10_000u32 {
             let payload = [i as u8; 125];
-            server.handle_input(&frame_to(Role::Server, FIN | PING, &payload));
+            server.handle_input(Instant::ZERO, &frame_to(Role::Server, FIN | PING, &payload));
             assert_eq!(events(&mut server), [Ev::Ping(payload.to_vec())]);
             peak = peak.max(server.buffered_output());
         }
@@ -446,10 +470,15 @@ fn keepalive_pings_a_quiet_peer_then_times_out() {
     let mut config = Config::default();
     config.keepalive = Some(Duration::from_secs(1));
     for role in ROLES {
+        // Created at 0 ms: keepalive is armed from creation, with a real deadline.
         let mut conn = connection(role, config);
-        assert_eq!(conn.poll_timeout(), Some(Instant::ZERO), "asks to be armed");
-        conn.handle_timeout(ms(0));
         assert_eq!(conn.poll_timeout(), Some(ms(1000)));
+        conn.handle_timeout(ms(0));
+        assert_eq!(
+            conn.poll_timeout(),
+            Some(ms(1000)),
+            "an early call changes nothing"
+        );
         conn.handle_timeout(ms(999));
         assert!(
             conn.poll_transmit().is_empty(),
@@ -468,7 +497,7 @@ fn keepalive_pings_a_quiet_peer_then_times_out() {
         assert_eq!(conn.state(), State::Failed);
         assert!(conn.should_close_transport());
         assert!(conn.poll_transmit().is_empty(), "1006 is never sent");
-        assert_eq!(conn.send_text("late"), Err(SendError::Closed));
+        assert_eq!(conn.sender().send_text("late"), Err(SendError::Closed));
     }
 }
 
@@ -477,20 +506,21 @@ fn keepalive_is_satisfied_by_any_input() {
     let mut config = Config::default();
     config.keepalive = Some(Duration::from_secs(1));
     let mut server = connection(Role::Server, config);
-    server.handle_timeout(ms(0));
     // The peer talks every 900 ms: no ping is ever needed.
     for i in 1..=20 {
-        server.handle_input(&frame_to(Role::Server, FIN | TEXT, b"tick"));
+        server.handle_input(
+            ms(i * 900 - 450),
+            &frame_to(Role::Server, FIN | TEXT, b"tick"),
+        );
         assert_eq!(events(&mut server), [Ev::Text("tick".into())]);
         server.handle_timeout(ms(i * 900));
         assert_eq!(server.poll_event(), Ok(None));
     }
     // Quiet after a ping, then a pong arrives: no timeout, and the next quiet interval pings again.
     let mut server = connection(Role::Server, config);
-    server.handle_timeout(ms(0));
     server.handle_timeout(ms(1000));
     assert_eq!(take_sent(&mut server)[0].opcode, OpCode::Ping);
-    server.handle_input(&frame_to(Role::Server, FIN | PONG, b""));
+    server.handle_input(ms(1500), &frame_to(Role::Server, FIN | PONG, b""));
     assert_eq!(events(&mut server), [Ev::Pong(vec![])]);
     server.handle_timeout(ms(2000));
     assert_eq!(server.poll_event(), Ok(None));
@@ -537,14 +567,14 @@ fn a_client_masks_every_frame_with_the_next_key() {
     }
     let supplied = keys.clone();
     let mut next = 0;
-    let mut client = wslane::Connection::client(Config::default(), move || {
+    let mut client = wslane::Connection::client(Instant::ZERO, Config::default(), move || {
         next += 1;
         supplied[next - 1]
     });
-    client.send_text("one").unwrap();
-    client.ping(b"two").unwrap();
-    client.send_binary(b"three").unwrap();
-    client.close(code(1000), "four").unwrap();
+    client.sender().send_text("one").unwrap();
+    client.sender().ping(b"two").unwrap();
+    client.sender().send_binary(b"three").unwrap();
+    client.sender().close(code(1000), "four").unwrap();
     let wire = client.poll_transmit().to_vec();
     // Each frame's key sits right after its 2-byte header (all payloads are short).
     let mut at = 0;
@@ -573,12 +603,13 @@ fn keepalive_stops_once_the_close_handshake_starts() {
     config.close_timeout = Duration::from_secs(10);
     let mut server = connection(Role::Server, config);
     server.handle_timeout(ms(0));
-    server.close(code(1000), "").unwrap();
+    server.sender().close(code(1000), "").unwrap();
     let _ = take_sent(&mut server);
+    // A command carries no time: the close timer is armed by the next call that does.
     assert_eq!(
         server.poll_timeout(),
         Some(ms(0)),
-        "asks to arm the close timer now"
+        "call back at once with the time"
     );
     server.handle_timeout(ms(0));
     for t in (500..10_000).step_by(500) {

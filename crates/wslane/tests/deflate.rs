@@ -20,7 +20,9 @@ use wslane::extension::{
 use wslane::handshake::{
     accept_key, Acceptance, ClientError, ClientRequest, ServerConfig, ServerHandshake, Url,
 };
-use wslane::{Config, Connection, Error, Event, OpCode, ProtocolError, ReceiveMode, Role};
+use wslane::{
+    Config, Connection, DataKind, Error, Event, Instant, OpCode, ProtocolError, ReceiveMode, Role,
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // A counting allocator, per thread: live bytes, their peak and the largest single block since the last
@@ -161,8 +163,9 @@ fn deflate_pair(
 ) -> Pair {
     let (_, client_codec, server_codec) = negotiate(client, server);
     Pair {
-        client: Connection::client(client_config, counting_keys(0x40)).with_extension(client_codec),
-        server: Connection::server(server_config).with_extension(server_codec),
+        client: Connection::client(Instant::ZERO, client_config, counting_keys(0x40))
+            .with_extension(client_codec),
+        server: Connection::server(Instant::ZERO, server_config).with_extension(server_codec),
     }
 }
 
@@ -198,7 +201,7 @@ fn fragments_config() -> Config {
 fn feed(conn: &mut Connection, frames: &[Vec<u8>]) -> (Vec<Ev>, Option<Error>) {
     let mut all = Vec::new();
     for frame in frames {
-        conn.handle_input(frame);
+        conn.handle_input(Instant::ZERO, frame);
         let (events, err) = poll_all(conn);
         all.extend(events);
         if err.is_some() {
@@ -320,9 +323,9 @@ fn server_with(offer: &str, config: DeflateConfig) -> (Option<String>, Connectio
     let mut offers = Vec::new();
     wslane::extension::parse_extensions(offer, &mut offers).unwrap();
     let accepted = factory.accept(&offers).unwrap();
-    let mut conn = Connection::server(Config::default());
+    let mut conn = Connection::server(Instant::ZERO, Config::default());
     let response = accepted.map(|(element, codec)| {
-        conn = Connection::server(Config::default()).with_extension(codec);
+        conn = Connection::server(Instant::ZERO, Config::default()).with_extension(codec);
         element.to_string()
     });
     (response, conn)
@@ -345,17 +348,20 @@ fn rfc_7692_hello_examples() {
     assert_eq!(response.as_deref(), Some("permessage-deflate"));
     // 7.2.3.1: "Hello" compressed, in one frame.
     let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
-    server.handle_input(&masked(0xc1, &hello));
+    server.handle_input(Instant::ZERO, &masked(0xc1, &hello));
     assert_eq!(server.poll_event(), Ok(Some(Event::Text("Hello"))));
     // 7.2.3.2: the same, with context takeover: the second "Hello" refers back to the first.
-    server.handle_input(&masked(0xc1, &[0xf2, 0x00, 0x11, 0x00, 0x00]));
+    server.handle_input(
+        Instant::ZERO,
+        &masked(0xc1, &[0xf2, 0x00, 0x11, 0x00, 0x00]),
+    );
     assert_eq!(server.poll_event(), Ok(Some(Event::Text("Hello"))));
     // 7.2.3.1 fragmented: the compressed bytes split over two frames, RSV1 on the first only.
-    server.handle_input(&masked(0x41, &hello[..3]));
-    server.handle_input(&masked(0x80, &hello[3..]));
+    server.handle_input(Instant::ZERO, &masked(0x41, &hello[..3]));
+    server.handle_input(Instant::ZERO, &masked(0x80, &hello[3..]));
     assert_eq!(server.poll_event(), Ok(Some(Event::Text("Hello"))));
     // 7.2.3.6: an empty message is a single 0x00.
-    server.handle_input(&masked(0xc1, &[0x00]));
+    server.handle_input(Instant::ZERO, &masked(0xc1, &[0x00]));
     assert_eq!(server.poll_event(), Ok(Some(Event::Text(""))));
 }
 
@@ -458,8 +464,8 @@ fn section_7_2_3_2_the_sender_produces_the_rfc_bytes() {
             threshold_zero(DeflateConfig::default()),
             Config::default(),
         );
-        conn.send_text("Hello").unwrap();
-        conn.send_text("Hello").unwrap();
+        conn.sender().send_text("Hello").unwrap();
+        conn.sender().send_text("Hello").unwrap();
         let sent = take_sent(&mut conn);
         assert_eq!(sent.len(), 2);
         assert_eq!(
@@ -475,8 +481,8 @@ fn section_7_2_3_2_the_sender_produces_the_rfc_bytes() {
         assert!(sent.iter().all(|f| f.fin && f.opcode == OpCode::Text));
 
         let mut conn = endpoint(role, threshold_zero(no_takeover()), Config::default());
-        conn.send_text("Hello").unwrap();
-        conn.send_text("Hello").unwrap();
+        conn.sender().send_text("Hello").unwrap();
+        conn.sender().send_text("Hello").unwrap();
         let sent = take_sent(&mut conn);
         assert_eq!(sent[0].payload, HELLO, "{role:?}");
         assert_eq!(
@@ -490,7 +496,7 @@ fn section_7_2_3_2_the_sender_produces_the_rfc_bytes() {
         threshold_zero(DeflateConfig::default()),
         Config::default(),
     );
-    server.send_text("Hello").unwrap();
+    server.sender().send_text("Hello").unwrap();
     assert_eq!(
         server.poll_transmit(),
         [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
@@ -502,7 +508,7 @@ fn sending_hello_matches_the_rfc_bytes() {
     let mut config = DeflateConfig::default();
     config.threshold = 0;
     let (_, mut server) = server_with("permessage-deflate; server_no_context_takeover", config);
-    server.send_text("Hello").unwrap();
+    server.sender().send_text("Hello").unwrap();
     assert_eq!(
         server.poll_transmit(),
         &[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
@@ -593,7 +599,7 @@ fn section_7_2_3_6_empty_deflate_blocks() {
         );
         // And an empty message is sent as the single byte 0x00.
         let mut conn = endpoint(role, deflate_config(|c| c.threshold = 0), Config::default());
-        conn.send_binary(b"").unwrap();
+        conn.sender().send_binary(b"").unwrap();
         let sent = take_sent(&mut conn);
         assert_eq!((sent[0].rsv, &sent[0].payload[..]), (0b100, &[0x00][..]));
     }
@@ -610,14 +616,14 @@ fn an_empty_message_after_a_compressed_one_is_sent() {
             Role::Server => &mut pair.server,
             Role::Client => &mut pair.client,
         };
-        conn.send_text("Hello").unwrap();
+        conn.sender().send_text("Hello").unwrap();
         assert_eq!(
-            conn.send_text(""),
+            conn.sender().send_text(""),
             Ok(()),
             "{role:?}: the empty message after one"
         );
-        assert_eq!(conn.send_text(""), Ok(()), "{role:?}: and another");
-        conn.send_text("Hello").unwrap();
+        assert_eq!(conn.sender().send_text(""), Ok(()), "{role:?}: and another");
+        conn.sender().send_text("Hello").unwrap();
         let events = match role {
             Role::Server => pair.server_events(),
             Role::Client => pair.client_events(),
@@ -642,23 +648,24 @@ fn round_trips_every_window_size_through_negotiation() {
                 .unwrap()
                 .expect("accepted");
             let client_codec = client_factory.confirm(&element).unwrap();
-            let mut client =
-                Connection::client(Config::default(), || [9, 8, 7, 6]).with_extension(client_codec);
-            let mut server = Connection::server(Config::default()).with_extension(server_codec);
+            let mut client = Connection::client(Instant::ZERO, Config::default(), || [9, 8, 7, 6])
+                .with_extension(client_codec);
+            let mut server =
+                Connection::server(Instant::ZERO, Config::default()).with_extension(server_codec);
             let text: String = (0..2000)
                 .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
                 .collect();
             for _ in 0..3 {
-                client.send_text(&text).unwrap();
+                client.sender().send_text(&text).unwrap();
                 let wire = client.poll_transmit().to_vec();
                 client.advance_transmit(wire.len());
                 assert!(wire.len() < text.len() / 2, "compressed ({bits} bits)");
-                server.handle_input(&wire);
+                server.handle_input(Instant::ZERO, &wire);
                 assert_eq!(server.poll_event(), Ok(Some(Event::Text(text.as_str()))));
-                server.send_binary(text.as_bytes()).unwrap();
+                server.sender().send_binary(text.as_bytes()).unwrap();
                 let wire = server.poll_transmit().to_vec();
                 server.advance_transmit(wire.len());
-                client.handle_input(&wire);
+                client.handle_input(Instant::ZERO, &wire);
                 assert_eq!(
                     client.poll_event(),
                     Ok(Some(Event::Binary(text.as_bytes())))
@@ -841,11 +848,11 @@ fn answered_no_context_takeover_is_applied_by_both_codecs() {
         );
         let mut payloads = Vec::new();
         for _ in 0..2 {
-            pair.client.send_text(&message).unwrap();
+            pair.client.sender().send_text(&message).unwrap();
             let wire = pair.client.poll_transmit().to_vec();
             pair.client.advance_transmit(wire.len());
             payloads.push(parse_frames(&wire).remove(0).payload);
-            pair.server.handle_input(&wire);
+            pair.server.handle_input(Instant::ZERO, &wire);
             assert_eq!(events(&mut pair.server), [text(&message)]);
         }
         if takeover {
@@ -984,14 +991,14 @@ proptest! {
     fn any_client_confirms_any_servers_answer(client in config_strategy(), server in config_strategy()) {
         let (answer, client_codec, server_codec) = negotiate(client, server);
         let mut pair = Pair {
-            client: Connection::client(Config::default(), counting_keys(1)).with_extension(client_codec),
-            server: Connection::server(Config::default()).with_extension(server_codec),
+            client: Connection::client(Instant::ZERO, Config::default(), counting_keys(1)).with_extension(client_codec),
+            server: Connection::server(Instant::ZERO, Config::default()).with_extension(server_codec),
         };
         let message = english(3000, 3);
         for _ in 0..2 {
-            pair.client.send_text(&message).unwrap();
+            pair.client.sender().send_text(&message).unwrap();
             prop_assert_eq!(pair.client_events(), vec![text(&message)], "{}", answer);
-            pair.server.send_text(&message).unwrap();
+            pair.server.sender().send_text(&message).unwrap();
             prop_assert_eq!(pair.server_events(), vec![text(&message)], "{}", answer);
         }
     }
@@ -1137,15 +1144,16 @@ fn the_client_accepts_what_the_rfc_lets_a_server_answer() {
         // The confirmed codec talks to a server codec built for the same answer.
         let server_codec = server_codec_for(response);
         let mut pair = Pair {
-            client: Connection::client(Config::default(), counting_keys(1))
+            client: Connection::client(Instant::ZERO, Config::default(), counting_keys(1))
                 .with_extension(client_codec),
-            server: Connection::server(Config::default()).with_extension(server_codec),
+            server: Connection::server(Instant::ZERO, Config::default())
+                .with_extension(server_codec),
         };
         let message = english(5000, 11);
         for _ in 0..2 {
-            pair.client.send_text(&message).unwrap();
+            pair.client.sender().send_text(&message).unwrap();
             assert_eq!(pair.client_events(), [text(&message)], "{response}");
-            pair.server.send_text(&message).unwrap();
+            pair.server.sender().send_text(&message).unwrap();
             assert_eq!(pair.server_events(), [text(&message)], "{response}");
         }
     }
@@ -1218,8 +1226,9 @@ fn handshake(
         .expect("a whole response");
     assert_eq!(outcome.extension().is_some(), accepted.is_some());
     assert_eq!(upgrade.extension().is_some(), accepted.is_some());
-    let server_conn = upgrade.into_connection(Config::default());
-    let (client_conn, _) = outcome.into_connection(Config::default(), counting_keys(9));
+    let server_conn = upgrade.into_connection(Instant::ZERO, Config::default());
+    let (client_conn, _) =
+        outcome.into_connection(Instant::ZERO, Config::default(), counting_keys(9));
     (accepted, client_conn, server_conn)
 }
 
@@ -1248,19 +1257,22 @@ fn the_handshake_negotiates_and_installs_the_codec() {
         };
         let compressed = expected.is_some();
         for _ in 0..2 {
-            pair.client.send_text(&message).unwrap();
+            pair.client.sender().send_text(&message).unwrap();
             let wire = pair.client.poll_transmit().to_vec();
             pair.client.advance_transmit(wire.len());
             let sent = parse_frames(&wire);
             assert_eq!(sent[0].rsv != 0, compressed);
             assert_eq!(sent[0].payload.len() < message.len() / 2, compressed);
-            pair.server.handle_input(&wire);
+            pair.server.handle_input(Instant::ZERO, &wire);
             assert_eq!(events(&mut pair.server), [text(&message)]);
-            pair.server.send_binary(message.as_bytes()).unwrap();
+            pair.server
+                .sender()
+                .send_binary(message.as_bytes())
+                .unwrap();
             let wire = pair.server.poll_transmit().to_vec();
             pair.server.advance_transmit(wire.len());
             assert_eq!(parse_frames(&wire)[0].rsv != 0, compressed);
-            pair.client.handle_input(&wire);
+            pair.client.handle_input(Instant::ZERO, &wire);
             assert_eq!(
                 events(&mut pair.client),
                 [Ev::Binary(message.clone().into_bytes())]
@@ -1516,7 +1528,7 @@ fn compressed_text_that_inflates_to_invalid_utf8_fails_fast() {
                     assert_eq!(
                         events,
                         [Ev::Fragment {
-                            opcode: OpCode::Text,
+                            kind: DataKind::Text,
                             data: blocks[0].to_vec(),
                             first: true,
                             fin: false
@@ -1565,7 +1577,7 @@ fn invalid_utf8_inside_one_compressed_frame_fails_before_the_frame_ends() {
         let mut delivered = Vec::new();
         let mut failed = None;
         for (i, byte) in wire[..upto].iter().enumerate() {
-            conn.handle_input(&[*byte]);
+            conn.handle_input(Instant::ZERO, &[*byte]);
             let (events, err) = poll_all(&mut conn);
             for event in events {
                 if let Ev::Fragment { data, .. } = event {
@@ -1599,7 +1611,7 @@ fn zeros_from_client(len: usize, fragment_size: Option<usize>) -> Vec<u8> {
         config,
         Config::default(),
     );
-    pair.client.send_binary(&vec![0u8; len]).unwrap();
+    pair.client.sender().send_binary(&vec![0u8; len]).unwrap();
     let wire = pair.client.poll_transmit().to_vec();
     wire
 }
@@ -1630,7 +1642,7 @@ fn blast(mode: ReceiveMode, fragment_size: Option<usize>) -> Blast {
     let mut failed = None;
     // Fed in pieces, the way a driver reads.
     for chunk in wire.chunks(1500) {
-        server.handle_input(chunk);
+        server.handle_input(Instant::ZERO, chunk);
         // Events are counted, not copied: the heap is the connection's alone.
         loop {
             match server.poll_event() {
@@ -1755,17 +1767,17 @@ fn a_decompression_bomb_stops_at_the_message_limit() {
     assert_eq!(element.to_string(), "permessage-deflate");
     let mut config = Config::default();
     config.max_message_size = 1 << 20;
-    let mut server = Connection::server(config).with_extension(codec);
+    let mut server = Connection::server(Instant::ZERO, config).with_extension(codec);
     // 10 MiB of zeros compresses to about 10 KiB; send it as a client would.
     let client_codec = PerMessageDeflate::default()
         .confirm(&ExtensionElement::new("permessage-deflate"))
         .unwrap();
-    let mut client =
-        Connection::client(Config::default(), || [1, 2, 3, 4]).with_extension(client_codec);
-    client.send_binary(&vec![0u8; 10 << 20]).unwrap();
+    let mut client = Connection::client(Instant::ZERO, Config::default(), || [1, 2, 3, 4])
+        .with_extension(client_codec);
+    client.sender().send_binary(&vec![0u8; 10 << 20]).unwrap();
     let wire = client.poll_transmit().to_vec();
     assert!(wire.len() < 64 << 10);
-    server.handle_input(&wire);
+    server.handle_input(Instant::ZERO, &wire);
     let err = server.poll_event().unwrap_err();
     assert_eq!(err.close_code().get(), 1009);
 }
@@ -1779,15 +1791,21 @@ fn short_raw_and_fragmented_messages_go_uncompressed() {
     for role in [Role::Server, Role::Client] {
         let mut conn = endpoint(role, deflate, Config::default());
         let long = english(4000, 1);
-        conn.send_text(&long[..63]).unwrap();
-        conn.send_text(&long[..64]).unwrap();
-        conn.send_raw(OpCode::Text, long.as_bytes()).unwrap();
-        conn.send_raw(OpCode::Binary, long.as_bytes()).unwrap();
-        conn.send_fragment(OpCode::Text, &long.as_bytes()[..2000], false)
+        conn.sender().send_text(&long[..63]).unwrap();
+        conn.sender().send_text(&long[..64]).unwrap();
+        conn.sender()
+            .send_raw(DataKind::Text, long.as_bytes())
             .unwrap();
-        conn.send_fragment(OpCode::Text, &long.as_bytes()[2000..], true)
+        conn.sender()
+            .send_raw(DataKind::Binary, long.as_bytes())
             .unwrap();
-        conn.send_binary(long.as_bytes()).unwrap();
+        conn.sender()
+            .send_fragment(DataKind::Text, &long.as_bytes()[..2000], false)
+            .unwrap();
+        conn.sender()
+            .send_fragment(DataKind::Text, &long.as_bytes()[2000..], true)
+            .unwrap();
+        conn.sender().send_binary(long.as_bytes()).unwrap();
         let sent = take_sent(&mut conn);
         let summary: Vec<(u8, OpCode, usize)> = sent
             .iter()
@@ -1829,28 +1847,34 @@ fn the_peer_decodes_a_mix_with_context_takeover() {
         let mut pair = deflate_pair(deflate, deflate, config, receive);
         let long = english(4000, 2);
         let repeated = long.clone();
-        pair.client.send_text(&long).unwrap();
-        pair.client.send_text("short").unwrap();
+        pair.client.sender().send_text(&long).unwrap();
+        pair.client.sender().send_text("short").unwrap();
         pair.client
-            .send_raw(OpCode::Binary, &long.as_bytes()[..1000])
+            .sender()
+            .send_raw(DataKind::Binary, &long.as_bytes()[..1000])
             .unwrap();
         pair.client
-            .send_fragment(OpCode::Text, b"piece one, ", false)
+            .sender()
+            .send_fragment(DataKind::Text, b"piece one, ", false)
             .unwrap();
-        pair.client.ping(b"between").unwrap();
+        pair.client.sender().ping(b"between").unwrap();
         pair.client
-            .send_fragment(OpCode::Text, b"piece two", true)
+            .sender()
+            .send_fragment(DataKind::Text, b"piece two", true)
             .unwrap();
         // With takeover, the repeat is a few bytes: one back-reference to the first message.
-        pair.client.send_text(&repeated).unwrap();
-        pair.client.send_binary(&random_bytes(5000, 3)).unwrap();
-        pair.client.send_text(&long[..2000]).unwrap();
+        pair.client.sender().send_text(&repeated).unwrap();
+        pair.client
+            .sender()
+            .send_binary(&random_bytes(5000, 3))
+            .unwrap();
+        pair.client.sender().send_text(&long[..2000]).unwrap();
         let wire = pair.client.poll_transmit().to_vec();
         pair.client.advance_transmit(wire.len());
         let frames = parse_frames(&wire);
         let repeat_frames: Vec<_> = frames.iter().filter(|f| f.rsv != 0).collect();
         assert_eq!(repeat_frames.len(), 4, "four compressed messages");
-        pair.server.handle_input(&wire);
+        pair.server.handle_input(Instant::ZERO, &wire);
         let got = events(&mut pair.server);
         let expected: Vec<(OpCode, Vec<u8>)> = vec![
             (OpCode::Text, long.clone().into_bytes()),
@@ -1867,9 +1891,9 @@ fn the_peer_decodes_a_mix_with_context_takeover() {
     // The repeat really was compressed against the first message.
     let mut pair = deflate_pair(deflate, deflate, Config::default(), Config::default());
     let long = english(4000, 2);
-    pair.client.send_text(&long).unwrap();
-    pair.client.send_text("short").unwrap();
-    pair.client.send_text(&long).unwrap();
+    pair.client.sender().send_text(&long).unwrap();
+    pair.client.sender().send_text("short").unwrap();
+    pair.client.sender().send_text(&long).unwrap();
     let sent = take_sent(&mut pair.client);
     assert!(
         sent[2].payload.len() < sent[0].payload.len() / 10,
@@ -1888,14 +1912,14 @@ fn reassemble(events: &[Ev]) -> Vec<(OpCode, Vec<u8>)> {
             Ev::Text(t) => out.push((OpCode::Text, t.as_bytes().to_vec())),
             Ev::Binary(b) => out.push((OpCode::Binary, b.clone())),
             Ev::Fragment {
-                opcode,
+                kind,
                 data,
                 first,
                 fin,
             } => {
                 assert_eq!(*first, current.is_none(), "first flag");
-                let entry = current.get_or_insert_with(|| (*opcode, Vec::new()));
-                assert_eq!(entry.0, *opcode);
+                let entry = current.get_or_insert_with(|| (kind.opcode(), Vec::new()));
+                assert_eq!(entry.0, kind.opcode());
                 entry.1.extend_from_slice(data);
                 if *fin {
                     out.extend(current.take());
@@ -2000,8 +2024,9 @@ fn pair_for(
         client.window_bits
     );
     Pair {
-        client: Connection::client(client_config, counting_keys(0x33)).with_extension(client_codec),
-        server: Connection::server(server_config).with_extension(server_codec),
+        client: Connection::client(Instant::ZERO, client_config, counting_keys(0x33))
+            .with_extension(client_codec),
+        server: Connection::server(Instant::ZERO, server_config).with_extension(server_codec),
     }
 }
 
@@ -2015,8 +2040,8 @@ fn transfer(
 ) -> Vec<(OpCode, Vec<u8>)> {
     for message in messages {
         match message {
-            Payload::Text(t) => from.send_text(t).unwrap(),
-            Payload::Binary(b) => from.send_binary(b).unwrap(),
+            Payload::Text(t) => from.sender().send_text(t).unwrap(),
+            Payload::Binary(b) => from.sender().send_binary(b).unwrap(),
         }
     }
     let wire = from.poll_transmit().to_vec();
@@ -2036,7 +2061,7 @@ fn transfer(
     let mut got = Vec::new();
     let mut start = 0;
     for end in points.into_iter().chain([wire.len()]) {
-        to.handle_input(&wire[start..end]);
+        to.handle_input(Instant::ZERO, &wire[start..end]);
         got.extend(events(to));
         start = end;
     }

@@ -6,7 +6,9 @@ mod support;
 
 use support::*;
 use wslane::extension::Extension;
-use wslane::{Config, Connection, OpCode, ProtocolError, ReceiveMode, Role, SendError};
+use wslane::{
+    Config, Connection, DataKind, Instant, OpCode, ProtocolError, ReceiveMode, Role, SendError,
+};
 
 const RSV1_BITS: u8 = 0b100;
 
@@ -101,9 +103,9 @@ impl Extension for CarelessDoubler {
 
 fn xor_pair(client: Config, server: Config, key: u8) -> Pair {
     Pair {
-        client: Connection::client(client, counting_keys(1))
+        client: Connection::client(Instant::ZERO, client, counting_keys(1))
             .with_extension(Box::new(Xor::new(key))),
-        server: Connection::server(server).with_extension(Box::new(Xor::new(key))),
+        server: Connection::server(Instant::ZERO, server).with_extension(Box::new(Xor::new(key))),
     }
 }
 
@@ -117,9 +119,9 @@ fn messages_round_trip_through_the_extension() {
         let mut config = Config::default();
         config.receive_mode = mode;
         let mut pair = xor_pair(config, config, 0x5a);
-        pair.client.send_text("héllo").unwrap();
-        pair.client.send_binary(&[1, 2, 3]).unwrap();
-        pair.server.send_text("wörld").unwrap();
+        pair.client.sender().send_text("héllo").unwrap();
+        pair.client.sender().send_binary(&[1, 2, 3]).unwrap();
+        pair.server.sender().send_text("wörld").unwrap();
 
         // On the wire: RSV1 set, payload transformed.
         let wire = pair.client.poll_transmit().to_vec();
@@ -137,8 +139,8 @@ fn messages_round_trip_through_the_extension() {
                 assert_eq!(back, [Ev::Text("wörld".into())]);
             }
             _ => {
-                let fragment = |opcode, data: &[u8]| Ev::Fragment {
-                    opcode,
+                let fragment = |kind, data: &[u8]| Ev::Fragment {
+                    kind,
                     data: data.to_vec(),
                     first: true,
                     fin: true,
@@ -146,11 +148,11 @@ fn messages_round_trip_through_the_extension() {
                 assert_eq!(
                     got,
                     [
-                        fragment(OpCode::Text, "héllo".as_bytes()),
-                        fragment(OpCode::Binary, &[1, 2, 3])
+                        fragment(DataKind::Text, "héllo".as_bytes()),
+                        fragment(DataKind::Binary, &[1, 2, 3])
                     ]
                 );
-                assert_eq!(back, [fragment(OpCode::Text, "wörld".as_bytes())]);
+                assert_eq!(back, [fragment(DataKind::Text, "wörld".as_bytes())]);
             }
         }
     }
@@ -160,7 +162,7 @@ fn messages_round_trip_through_the_extension() {
 fn encoded_text_need_not_be_utf8_but_decoded_text_must() {
     // XOR with 0x80 turns ASCII into bytes that are not UTF-8: only the decoded text is checked.
     let mut pair = xor_pair(Config::default(), Config::default(), 0x80);
-    pair.client.send_text("plain ascii").unwrap();
+    pair.client.sender().send_text("plain ascii").unwrap();
     assert_eq!(pair.client_events(), [Ev::Text("plain ascii".into())]);
 
     for role in [Role::Client, Role::Server] {
@@ -177,7 +179,7 @@ fn fragmented_messages_through_the_extension() {
     let mut config = Config::default();
     config.fragment_size = Some(3);
     let mut pair = xor_pair(config, Config::default(), 0x21);
-    pair.client.send_text("fragmented ☃ text").unwrap();
+    pair.client.sender().send_text("fragmented ☃ text").unwrap();
     let frames = parse_frames(pair.client.poll_transmit());
     assert!(frames.len() > 2);
     assert_eq!(frames[0].rsv, RSV1_BITS, "RSV1 on the first frame");
@@ -191,7 +193,7 @@ fn fragmented_messages_through_the_extension() {
     let mut streaming = Config::default();
     streaming.receive_mode = ReceiveMode::Fragments;
     let mut pair = xor_pair(config, streaming, 0x21);
-    pair.client.send_text("fragmented ☃ text").unwrap();
+    pair.client.sender().send_text("fragmented ☃ text").unwrap();
     let got = pair.client_events();
     let joined: Vec<u8> = got
         .iter()
@@ -208,13 +210,15 @@ fn fragmented_messages_through_the_extension() {
 fn messages_the_extension_passes_through_have_no_rsv_bit() {
     let mut xor = Xor::new(0x33);
     xor.min_len = 10;
-    let mut client =
-        Connection::client(Config::default(), counting_keys(1)).with_extension(Box::new(xor));
-    let mut server = Connection::server(Config::default()).with_extension(Box::new(Xor::new(0x33)));
-    client.send_text("short").unwrap();
-    client.send_text("long enough to encode").unwrap();
+    let mut client = Connection::client(Instant::ZERO, Config::default(), counting_keys(1))
+        .with_extension(Box::new(xor));
+    let mut server = Connection::server(Instant::ZERO, Config::default())
+        .with_extension(Box::new(Xor::new(0x33)));
+    client.sender().send_text("short").unwrap();
+    client.sender().send_text("long enough to encode").unwrap();
     client
-        .send_raw(OpCode::Binary, b"raw bypasses the extension")
+        .sender()
+        .send_raw(DataKind::Binary, b"raw bypasses the extension")
         .unwrap();
     let frames = parse_frames(client.poll_transmit());
     assert_eq!(
@@ -268,11 +272,16 @@ fn decoded_size_is_limited_even_if_the_extension_ignores_the_limit() {
         config.max_message_size = 100;
         config.receive_mode = mode;
         // 50 bytes decode to 100: fine. 51 decode to 102: too big.
-        let mut server = Connection::server(config).with_extension(Box::new(CarelessDoubler));
-        server.handle_input(&frame_to(Role::Server, FIN | RSV1 | BINARY, &[7; 50]));
+        let mut server =
+            Connection::server(Instant::ZERO, config).with_extension(Box::new(CarelessDoubler));
+        server.handle_input(
+            Instant::ZERO,
+            &frame_to(Role::Server, FIN | RSV1 | BINARY, &[7; 50]),
+        );
         let got = events(&mut server);
         assert_eq!(got.len(), 1);
-        let mut server = Connection::server(config).with_extension(Box::new(CarelessDoubler));
+        let mut server =
+            Connection::server(Instant::ZERO, config).with_extension(Box::new(CarelessDoubler));
         let (_, err) = feed_until_error(
             &mut server,
             &frame_to(Role::Server, FIN | RSV1 | BINARY, &[7; 51]),
@@ -283,7 +292,8 @@ fn decoded_size_is_limited_even_if_the_extension_ignores_the_limit() {
         );
         assert_failed_with(&mut server, err, 1009, true);
         // Across fragments.
-        let mut server = Connection::server(config).with_extension(Box::new(CarelessDoubler));
+        let mut server =
+            Connection::server(Instant::ZERO, config).with_extension(Box::new(CarelessDoubler));
         let mut input = frame_to(Role::Server, RSV1 | BINARY, &[7; 30]);
         input.extend(frame_to(Role::Server, FIN | CONT, &[7; 30]));
         let (_, err) = feed_until_error(&mut server, &input);
@@ -329,8 +339,11 @@ fn an_encoding_failure_queues_nothing() {
     let mut xor = Xor::new(0);
     xor.poison = Some(b'!');
     let mut client = with_xor(Role::Client, Config::default(), xor);
-    assert_eq!(client.send_text("!fails"), Err(SendError::Extension));
+    assert_eq!(
+        client.sender().send_text("!fails"),
+        Err(SendError::Extension)
+    );
     assert!(client.poll_transmit().is_empty());
-    client.send_text("fine").unwrap();
+    client.sender().send_text("fine").unwrap();
     assert_eq!(parse_frames(client.poll_transmit()).len(), 1);
 }

@@ -5,7 +5,7 @@
 mod support;
 
 use support::*;
-use wslane::{Config, ProtocolError, ReceiveMode, Role};
+use wslane::{Config, Instant, ProtocolError, ReceiveMode, Role};
 
 const ROLES: [Role; 2] = [Role::Client, Role::Server];
 const RESERVED_OPCODES: [u8; 10] = [0x3, 0x4, 0x5, 0x6, 0x7, 0xb, 0xc, 0xd, 0xe, 0xf];
@@ -175,7 +175,10 @@ fn control_frame_over_125_bytes() {
 #[test]
 fn control_frame_of_125_bytes_is_accepted() {
     let mut server = connection(Role::Server, Config::default());
-    server.handle_input(&frame_to(Role::Server, FIN | PING, &[7; 125]));
+    server.handle_input(
+        Instant::ZERO,
+        &frame_to(Role::Server, FIN | PING, &[7; 125]),
+    );
     assert_eq!(events(&mut server), [Ev::Ping(vec![7; 125])]);
 }
 
@@ -288,7 +291,10 @@ fn invalid_utf8_in_a_single_frame_text() {
 #[test]
 fn invalid_utf8_in_binary_is_fine() {
     let mut server = connection(Role::Server, Config::default());
-    server.handle_input(&frame_to(Role::Server, FIN | BINARY, b"\xff\xfe"));
+    server.handle_input(
+        Instant::ZERO,
+        &frame_to(Role::Server, FIN | BINARY, b"\xff\xfe"),
+    );
     assert_eq!(events(&mut server), [Ev::Binary(b"\xff\xfe".to_vec())]);
 }
 
@@ -296,7 +302,7 @@ fn invalid_utf8_in_binary_is_fine() {
 fn invalid_utf8_fails_on_the_fragment_that_breaks_it() {
     for role in ROLES {
         let mut conn = connection(role, Config::default());
-        conn.handle_input(&frame_to(role, TEXT, "κόσμε ".as_bytes()));
+        conn.handle_input(Instant::ZERO, &frame_to(role, TEXT, "κόσμε ".as_bytes()));
         assert_eq!(events(&mut conn), [], "valid so far, message not over");
         // The second fragment is not final: the message has not ended, but it can never be valid.
         let (before, err) =
@@ -311,7 +317,7 @@ fn invalid_utf8_fails_on_the_fragment_that_breaks_it() {
 fn invalid_utf8_fails_on_the_fragment_that_breaks_it_in_fragments_mode() {
     for role in ROLES {
         let mut conn = connection(role, fragments_config());
-        conn.handle_input(&frame_to(role, TEXT, b"abc\xe2"));
+        conn.handle_input(Instant::ZERO, &frame_to(role, TEXT, b"abc\xe2"));
         let got = events(&mut conn);
         assert_eq!(got.len(), 1);
         // A character split between fragments is not an error; an impossible next byte is.
@@ -347,7 +353,7 @@ fn invalid_utf8_across_reads_of_one_frame() {
     let bad_at = wire.len() - payload.len() + 8; // the 0x28 after 0xe2
     let mut conn = connection(Role::Server, Config::default());
     for (i, byte) in wire.iter().enumerate() {
-        conn.handle_input(&[*byte]);
+        conn.handle_input(Instant::ZERO, &[*byte]);
         let (got, err) = poll_all(&mut conn);
         assert_eq!(got, []);
         if i < bad_at {
@@ -400,7 +406,7 @@ fn close_codes_every_value() {
         let input = frame_to(Role::Server, FIN | CLOSE, &close_body(value, "why"));
         if valid {
             let mut server = connection(Role::Server, Config::default());
-            server.handle_input(&input);
+            server.handle_input(Instant::ZERO, &input);
             assert_eq!(
                 events(&mut server),
                 [Ev::close(value, "why")],
@@ -489,7 +495,7 @@ fn frame_over_max_frame_size_fails_on_its_header() {
             assert_rejects(role, config, &input, expected, 1009);
             // Exactly at the limit is fine.
             let mut conn = connection(role, config);
-            conn.handle_input(&frame_to(role, FIN | BINARY, &[1; 1000]));
+            conn.handle_input(Instant::ZERO, &frame_to(role, FIN | BINARY, &[1; 1000]));
             let got = events(&mut conn);
             assert!(!got.is_empty());
         }
@@ -504,7 +510,7 @@ fn message_over_max_message_size_across_fragments() {
             config.max_message_size = 100;
             config.receive_mode = mode;
             let mut conn = connection(role, config);
-            conn.handle_input(&frame_to(role, TEXT, &[b'a'; 60]));
+            conn.handle_input(Instant::ZERO, &frame_to(role, TEXT, &[b'a'; 60]));
             let _ = events(&mut conn);
             // The second fragment's header says the message will be 120 bytes: fail before its payload.
             let header = header_bytes(FIN | CONT, mask_for(role), Len::Minimal(60));
@@ -528,7 +534,7 @@ fn message_over_max_message_size_across_fragments() {
             input.extend(frame_to(role, FIN | PING, b""));
             input.extend(frame_to(role, CONT, &[2; 40]));
             input.extend(frame_to(role, FIN | CONT, &[3; 20]));
-            conn.handle_input(&input);
+            conn.handle_input(Instant::ZERO, &input);
             let got = events(&mut conn);
             assert!(got.contains(&Ev::Ping(vec![])));
             let mut data = Vec::new();
@@ -604,7 +610,7 @@ fn events_before_a_failure_are_delivered_and_the_close_comes_last() {
 fn failure_after_our_close_queues_no_second_close() {
     for role in ROLES {
         let mut conn = connection(role, Config::default());
-        conn.close(code(1000), "done").unwrap();
+        conn.sender().close(code(1000), "done").unwrap();
         let sent = take_sent(&mut conn);
         assert_eq!(sent.len(), 1);
         let (_, err) = feed_until_error(&mut conn, &frame_to(role, FIN | 0x3, b""));

@@ -11,7 +11,7 @@ use wslane::handshake::{
     accept_key, Acceptance, BuildError, ClientError, ClientHandshake, ClientRequest, Limits,
     OriginPolicy, Rejection, Request, ServerConfig, ServerError, ServerHandshake, Url, UrlError,
 };
-use wslane::{Config, OpCode, ProtocolError, SendError};
+use wslane::{Config, Instant, OpCode, ProtocolError, SendError};
 
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 const NONCE: [u8; 16] = *b"the sample nonce";
@@ -943,7 +943,7 @@ fn client_and_server_agree() {
     assert_eq!(outcome.protocol(), Some("v1.live"));
     assert_eq!(outcome.extension().unwrap().rsv_bits(), server_rsv);
     assert_eq!(outcome.trailing(), SERVER_FRAME);
-    let (_, response) = outcome.into_connection(Config::default(), || [1, 2, 3, 4]);
+    let (_, response) = outcome.into_connection(Instant::ZERO, Config::default(), || [1, 2, 3, 4]);
     assert_eq!(response.protocol.as_deref(), Some("v1.live"));
     assert_eq!(response.headers.get_str("Set-Cookie"), Some("id=7"));
 }

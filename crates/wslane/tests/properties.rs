@@ -10,6 +10,7 @@ use wslane::frame::{apply_mask, apply_mask_reference, EncodeError, Parsed};
 use wslane::{
     CloseCode, Config, Connection, FrameHeader, OpCode, ReceiveMode, Role, SendError, State,
 };
+use wslane::{DataKind, Instant};
 
 // ---------------------------------------------------------------------------------------------------------
 // Masking
@@ -349,9 +350,9 @@ fn feed_chunked_via(
             let room = conn.read_buffer(piece.len());
             assert!(room.len() >= piece.len());
             room[..piece.len()].copy_from_slice(piece);
-            conn.handle_read(piece.len());
+            conn.handle_read(Instant::ZERO, piece.len());
         } else {
-            conn.handle_input(piece);
+            conn.handle_input(Instant::ZERO, piece);
         }
         got.extend(events(conn));
         at = end;
@@ -362,10 +363,10 @@ fn feed_chunked_via(
 /// Joins fragment events into whole messages, checking the `first`/`fin` flags and the opcode on the way.
 fn reassemble(events: Vec<Ev>) -> Vec<Ev> {
     let mut out = Vec::new();
-    let mut current: Option<(OpCode, Vec<u8>)> = None;
+    let mut current: Option<(DataKind, Vec<u8>)> = None;
     for ev in events {
         let Ev::Fragment {
-            opcode,
+            kind,
             data,
             first,
             fin,
@@ -379,25 +380,27 @@ fn reassemble(events: Vec<Ev>) -> Vec<Ev> {
             current.is_none(),
             "`first` on exactly the first fragment"
         );
-        let (message_opcode, bytes) = current.get_or_insert_with(|| (opcode, Vec::new()));
+        let (message_kind, bytes) = current.get_or_insert_with(|| (kind, Vec::new()));
         assert_eq!(
-            *message_opcode, opcode,
-            "every fragment carries the message's opcode"
+            *message_kind, kind,
+            "every fragment carries the message's kind"
         );
         bytes.extend_from_slice(&data);
-        if opcode == OpCode::Text {
+        if kind == DataKind::Text {
             // The text so far is valid UTF-8 except perhaps for an incomplete last character.
             if let Err(err) = std::str::from_utf8(bytes) {
                 assert!(err.error_len().is_none(), "invalid UTF-8 delivered");
             }
         }
         if fin {
-            let Some((opcode, bytes)) = current.take() else {
+            let Some((kind, bytes)) = current.take() else {
                 unreachable!("`current` was just filled");
             };
-            out.push(match opcode {
-                OpCode::Text => Ev::Text(String::from_utf8(bytes).expect("complete text is UTF-8")),
-                _ => Ev::Binary(bytes),
+            out.push(match kind {
+                DataKind::Text => {
+                    Ev::Text(String::from_utf8(bytes).expect("complete text is UTF-8"))
+                }
+                DataKind::Binary => Ev::Binary(bytes),
             });
         }
     }
@@ -468,8 +471,8 @@ proptest! {
         let mut pair = Pair::with_configs(sender, config_for(mode));
         for message in &messages {
             match message {
-                Data::Text(text) => pair.client.send_text(text).unwrap(),
-                Data::Binary(data) => pair.client.send_binary(data).unwrap(),
+                Data::Text(text) => pair.client.sender().send_text(text).unwrap(),
+                Data::Binary(data) => pair.client.sender().send_binary(data).unwrap(),
             }
         }
         let got = reassemble(pair.client_events());
@@ -525,11 +528,11 @@ fn afterwards() -> impl Strategy<Value = Vec<u8>> {
 
 /// Every data command is refused with `Closed`.
 fn sends_refused(conn: &mut Connection) -> bool {
-    conn.send_text("x") == Err(SendError::Closed)
-        && conn.send_binary(b"x") == Err(SendError::Closed)
-        && conn.send_fragment(OpCode::Binary, b"x", true) == Err(SendError::Closed)
-        && conn.ping(b"x") == Err(SendError::Closed)
-        && conn.close(CloseCode::NORMAL, "") == Err(SendError::Closed)
+    conn.sender().send_text("x") == Err(SendError::Closed)
+        && conn.sender().send_binary(b"x") == Err(SendError::Closed)
+        && conn.sender().send_fragment(DataKind::Binary, b"x", true) == Err(SendError::Closed)
+        && conn.sender().ping(b"x") == Err(SendError::Closed)
+        && conn.sender().close(CloseCode::NORMAL, "") == Err(SendError::Closed)
 }
 
 proptest! {
@@ -586,7 +589,7 @@ proptest! {
         role in role(),
     ) {
         let mut conn = connection(role, Config::default());
-        conn.close(CloseCode::new(our_code).unwrap(), "ours").unwrap();
+        conn.sender().close(CloseCode::new(our_code).unwrap(), "ours").unwrap();
         prop_assert!(sends_refused(&mut conn));
 
         let mut wire = Vec::new();

@@ -5,7 +5,7 @@ mod support;
 
 use support::*;
 use wslane::decoder::{Decoded, Decoder, DecoderConfig, Delivery, Item};
-use wslane::{Config, Connection, OpCode, ReceiveMode, Role};
+use wslane::{Config, Connection, DataKind, Instant, ReceiveMode, Role};
 
 const UNMASKED_TEXT: [u8; 7] = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
 const MASKED_TEXT: [u8; 11] = [
@@ -20,14 +20,14 @@ const BINARY_256_HEADER: [u8; 4] = [0x82, 0x7e, 0x01, 0x00];
 const BINARY_64K_HEADER: [u8; 10] = [0x82, 0x7f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00];
 
 fn rfc_client() -> Connection {
-    Connection::client(Config::default(), || RFC_KEY)
+    Connection::client(Instant::ZERO, Config::default(), || RFC_KEY)
 }
 
 /// An owned copy of a decoder item, with the bytes it consumed.
 #[derive(Debug, PartialEq, Eq)]
 enum Owned {
     Data {
-        opcode: OpCode,
+        kind: DataKind,
         payload: Vec<u8>,
         first: bool,
         frame_end: bool,
@@ -48,14 +48,14 @@ fn decode_all(decoder: &mut Decoder, bytes: &[u8]) -> (Vec<Owned>, usize) {
         };
         items.push(match item {
             Item::Data(chunk) => Owned::Data {
-                opcode: chunk.opcode,
-                payload: chunk.payload.to_vec(),
+                kind: chunk.kind,
+                payload: chunk.payload(&buf).to_vec(),
                 first: chunk.first,
                 frame_end: chunk.frame_end,
                 message_end: chunk.message_end,
             },
-            Item::Ping(p) => Owned::Ping(p.to_vec()),
-            Item::Pong(p) => Owned::Pong(p.to_vec()),
+            Item::Ping(p) => Owned::Ping(buf[p].to_vec()),
+            Item::Pong(p) => Owned::Pong(buf[p].to_vec()),
             Item::Close(body) => panic!("unexpected close {body:?}"),
         });
         buf.drain(..consumed);
@@ -72,9 +72,9 @@ fn decoder(role: Role, delivery: Delivery) -> Decoder {
     })
 }
 
-fn whole(opcode: OpCode, payload: &[u8]) -> Owned {
+fn whole(kind: DataKind, payload: &[u8]) -> Owned {
     Owned::Data {
-        opcode,
+        kind,
         payload: payload.to_vec(),
         first: true,
         frame_end: true,
@@ -85,35 +85,35 @@ fn whole(opcode: OpCode, payload: &[u8]) -> Owned {
 #[test]
 fn single_frame_unmasked_text_received_by_a_client() {
     let mut client = rfc_client();
-    client.handle_input(&UNMASKED_TEXT);
+    client.handle_input(Instant::ZERO, &UNMASKED_TEXT);
     assert_eq!(events(&mut client), [Ev::Text("Hello".into())]);
 
     let (items, left) = decode_all(
         &mut decoder(Role::Client, Delivery::WholeFrames),
         &UNMASKED_TEXT,
     );
-    assert_eq!((items, left), (vec![whole(OpCode::Text, b"Hello")], 0));
+    assert_eq!((items, left), (vec![whole(DataKind::Text, b"Hello")], 0));
 }
 
 #[test]
 fn single_frame_masked_text_received_by_a_server() {
-    let mut server = Connection::server(Config::default());
-    server.handle_input(&MASKED_TEXT);
+    let mut server = Connection::server(Instant::ZERO, Config::default());
+    server.handle_input(Instant::ZERO, &MASKED_TEXT);
     assert_eq!(events(&mut server), [Ev::Text("Hello".into())]);
 
     let (items, left) = decode_all(
         &mut decoder(Role::Server, Delivery::WholeFrames),
         &MASKED_TEXT,
     );
-    assert_eq!((items, left), (vec![whole(OpCode::Text, b"Hello")], 0));
+    assert_eq!((items, left), (vec![whole(DataKind::Text, b"Hello")], 0));
 }
 
 #[test]
 fn fragmented_unmasked_text_received_by_a_client() {
     let mut client = rfc_client();
-    client.handle_input(&FRAGMENTED_TEXT[..5]);
+    client.handle_input(Instant::ZERO, &FRAGMENTED_TEXT[..5]);
     assert_eq!(events(&mut client), [], "the message is not complete yet");
-    client.handle_input(&FRAGMENTED_TEXT[5..]);
+    client.handle_input(Instant::ZERO, &FRAGMENTED_TEXT[5..]);
     assert_eq!(events(&mut client), [Ev::Text("Hello".into())]);
 
     let (items, left) = decode_all(
@@ -125,14 +125,14 @@ fn fragmented_unmasked_text_received_by_a_client() {
         items,
         [
             Owned::Data {
-                opcode: OpCode::Text,
+                kind: DataKind::Text,
                 payload: b"Hel".to_vec(),
                 first: true,
                 frame_end: true,
                 message_end: false,
             },
             Owned::Data {
-                opcode: OpCode::Text,
+                kind: DataKind::Text,
                 payload: b"lo".to_vec(),
                 first: false,
                 frame_end: true,
@@ -146,19 +146,19 @@ fn fragmented_unmasked_text_received_by_a_client() {
 fn fragmented_text_in_fragments_mode() {
     let mut config = Config::default();
     config.receive_mode = ReceiveMode::Fragments;
-    let mut client = Connection::client(config, || RFC_KEY);
-    client.handle_input(&FRAGMENTED_TEXT);
+    let mut client = Connection::client(Instant::ZERO, config, || RFC_KEY);
+    client.handle_input(Instant::ZERO, &FRAGMENTED_TEXT);
     assert_eq!(
         events(&mut client),
         [
             Ev::Fragment {
-                opcode: OpCode::Text,
+                kind: DataKind::Text,
                 data: b"Hel".to_vec(),
                 first: true,
                 fin: false,
             },
             Ev::Fragment {
-                opcode: OpCode::Text,
+                kind: DataKind::Text,
                 data: b"lo".to_vec(),
                 first: false,
                 fin: true,
@@ -170,7 +170,7 @@ fn fragmented_text_in_fragments_mode() {
 #[test]
 fn unmasked_ping_received_by_a_client_is_answered_with_the_rfc_masked_pong() {
     let mut client = rfc_client();
-    client.handle_input(&UNMASKED_PING);
+    client.handle_input(Instant::ZERO, &UNMASKED_PING);
     assert_eq!(events(&mut client), [Ev::Ping(b"Hello".to_vec())]);
     assert_eq!(client.poll_transmit(), &MASKED_PONG);
 
@@ -183,8 +183,8 @@ fn unmasked_ping_received_by_a_client_is_answered_with_the_rfc_masked_pong() {
 
 #[test]
 fn masked_pong_received_by_a_server() {
-    let mut server = Connection::server(Config::default());
-    server.handle_input(&MASKED_PONG);
+    let mut server = Connection::server(Instant::ZERO, Config::default());
+    server.handle_input(Instant::ZERO, &MASKED_PONG);
     assert_eq!(events(&mut server), [Ev::Pong(b"Hello".to_vec())]);
     assert!(server.poll_transmit().is_empty(), "a pong is not answered");
 
@@ -201,16 +201,16 @@ fn binary_256_bytes_uses_the_16_bit_length() {
     let mut wire = BINARY_256_HEADER.to_vec();
     wire.extend_from_slice(&payload);
 
-    let mut server = Connection::server(Config::default());
-    server.send_binary(&payload).unwrap();
+    let mut server = Connection::server(Instant::ZERO, Config::default());
+    server.sender().send_binary(&payload).unwrap();
     assert_eq!(server.poll_transmit(), &wire[..]);
 
     let mut client = rfc_client();
-    client.handle_input(&wire);
+    client.handle_input(Instant::ZERO, &wire);
     assert_eq!(events(&mut client), [Ev::Binary(payload.clone())]);
 
     let (items, _) = decode_all(&mut decoder(Role::Client, Delivery::WholeFrames), &wire);
-    assert_eq!(items, [whole(OpCode::Binary, &payload)]);
+    assert_eq!(items, [whole(DataKind::Binary, &payload)]);
 }
 
 #[test]
@@ -219,14 +219,14 @@ fn binary_64_kib_uses_the_64_bit_length() {
     let mut wire = BINARY_64K_HEADER.to_vec();
     wire.extend_from_slice(&payload);
 
-    let mut server = Connection::server(Config::default());
-    server.send_binary(&payload).unwrap();
+    let mut server = Connection::server(Instant::ZERO, Config::default());
+    server.sender().send_binary(&payload).unwrap();
     assert_eq!(server.poll_transmit(), &wire[..]);
 
     let mut client = rfc_client();
-    client.handle_input(&wire[..wire.len() - 1]);
+    client.handle_input(Instant::ZERO, &wire[..wire.len() - 1]);
     assert_eq!(events(&mut client), [], "one byte short");
-    client.handle_input(&wire[wire.len() - 1..]);
+    client.handle_input(Instant::ZERO, &wire[wire.len() - 1..]);
     assert_eq!(events(&mut client), [Ev::Binary(payload.clone())]);
 
     // The decoder, whole frames: nothing until the last byte, and nothing consumed before it.
@@ -237,7 +237,7 @@ fn binary_64_kib_uses_the_64_bit_length() {
         Ok(Decoded::NeedMore { needed: 1 })
     );
     let (items, left) = decode_all(&mut dec, &wire);
-    assert_eq!((items, left), (vec![whole(OpCode::Binary, &payload)], 0));
+    assert_eq!((items, left), (vec![whole(DataKind::Binary, &payload)], 0));
 
     // Streaming: the payload comes out as it arrives.
     let mut dec = decoder(Role::Client, Delivery::Streaming);
@@ -245,7 +245,7 @@ fn binary_64_kib_uses_the_64_bit_length() {
     assert_eq!(
         items,
         [Owned::Data {
-            opcode: OpCode::Binary,
+            kind: DataKind::Binary,
             payload: payload[..1000].to_vec(),
             first: true,
             frame_end: false,
@@ -256,7 +256,7 @@ fn binary_64_kib_uses_the_64_bit_length() {
     assert_eq!(
         items,
         [Owned::Data {
-            opcode: OpCode::Binary,
+            kind: DataKind::Binary,
             payload: payload[1000..].to_vec(),
             first: false,
             frame_end: true,
@@ -267,17 +267,23 @@ fn binary_64_kib_uses_the_64_bit_length() {
 
 #[test]
 fn server_encodes_the_unmasked_examples() {
-    let mut server = Connection::server(Config::default());
-    server.send_text("Hello").unwrap();
+    let mut server = Connection::server(Instant::ZERO, Config::default());
+    server.sender().send_text("Hello").unwrap();
     assert_eq!(server.poll_transmit(), &UNMASKED_TEXT);
     server.advance_transmit(UNMASKED_TEXT.len());
 
-    server.ping(b"Hello").unwrap();
+    server.sender().ping(b"Hello").unwrap();
     assert_eq!(server.poll_transmit(), &UNMASKED_PING);
     server.advance_transmit(UNMASKED_PING.len());
 
-    server.send_fragment(OpCode::Text, b"Hel", false).unwrap();
-    server.send_fragment(OpCode::Text, b"lo", true).unwrap();
+    server
+        .sender()
+        .send_fragment(DataKind::Text, b"Hel", false)
+        .unwrap();
+    server
+        .sender()
+        .send_fragment(DataKind::Text, b"lo", true)
+        .unwrap();
     assert_eq!(server.poll_transmit(), &FRAGMENTED_TEXT);
 }
 
@@ -285,19 +291,19 @@ fn server_encodes_the_unmasked_examples() {
 fn fragment_size_reproduces_the_fragmented_example() {
     let mut config = Config::default();
     config.fragment_size = Some(3);
-    let mut server = Connection::server(config);
-    server.send_text("Hello").unwrap();
+    let mut server = Connection::server(Instant::ZERO, config);
+    server.sender().send_text("Hello").unwrap();
     assert_eq!(server.poll_transmit(), &FRAGMENTED_TEXT);
 }
 
 #[test]
 fn client_with_the_rfc_key_encodes_the_masked_examples() {
     let mut client = rfc_client();
-    client.send_text("Hello").unwrap();
+    client.sender().send_text("Hello").unwrap();
     assert_eq!(client.poll_transmit(), &MASKED_TEXT);
     client.advance_transmit(MASKED_TEXT.len());
 
-    client.pong(b"Hello").unwrap();
+    client.sender().pong(b"Hello").unwrap();
     assert_eq!(client.poll_transmit(), &MASKED_PONG);
 }
 
@@ -316,9 +322,9 @@ fn examples_survive_any_split_of_the_input() {
     ] {
         for cut in 0..=wire.len() {
             let mut conn = connection(role, Config::default());
-            conn.handle_input(&wire[..cut]);
+            conn.handle_input(Instant::ZERO, &wire[..cut]);
             let mut got = events(&mut conn);
-            conn.handle_input(&wire[cut..]);
+            conn.handle_input(Instant::ZERO, &wire[cut..]);
             got.extend(events(&mut conn));
             assert_eq!(
                 got,

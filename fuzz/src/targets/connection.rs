@@ -34,8 +34,8 @@ use wslane::decoder::{Decoded, Decoder, DecoderConfig, Delivery, Item};
 use wslane::frame::MAX_CONTROL_PAYLOAD;
 use wslane::utf8::Utf8Validator;
 use wslane::{
-    CloseCode, Config, Connection, Error, Event, Instant, OpCode, ProtocolError, ReceiveMode, Role,
-    SendError, State,
+    CloseCode, Config, Connection, DataKind, Error, Event, Instant, OpCode, ProtocolError,
+    ReceiveMode, Role, SendError, State,
 };
 
 use crate::wire::{encode_frame, split_frames};
@@ -477,7 +477,7 @@ impl Received {
                     ReceiveMode::Fragments,
                     "fragment in Messages mode"
                 );
-                let opcode = fragment.opcode;
+                let opcode = fragment.kind.opcode();
                 assert!(
                     matches!(opcode, OpCode::Text | OpCode::Binary),
                     "fragment of {opcode:?}"
@@ -591,10 +591,10 @@ impl Run {
         let config = setup.config();
         let role = setup.role();
         let conn = match role {
-            Role::Server => Connection::server(config),
+            Role::Server => Connection::server(Instant::ZERO, config),
             Role::Client => {
                 let mut state = u32::from(setup.key_seed);
-                Connection::client(config, move || {
+                Connection::client(Instant::ZERO, config, move || {
                     state = state.wrapping_mul(0x9e37_79b1).wrapping_add(0x7f4a_7c15);
                     state.to_le_bytes()
                 })
@@ -631,7 +631,7 @@ impl Run {
         if self.conn.state().can_receive() {
             self.rx_log.extend_from_slice(data);
         }
-        self.conn.handle_input(data);
+        self.conn.handle_input(Instant::ZERO, data);
     }
 
     fn read(&mut self, min: usize, data: &[u8]) {
@@ -647,7 +647,7 @@ impl Run {
         if accepting {
             self.rx_log.extend_from_slice(&data[..n]);
         }
-        self.conn.handle_read(n);
+        self.conn.handle_read(Instant::ZERO, n);
     }
 
     fn frame(&mut self, split: u8, bytes: &[u8]) {
@@ -730,9 +730,9 @@ impl Run {
         };
         let fragmenting = self.sent.fragmenting;
         let result = self.send(|conn| match (raw, opcode) {
-            (true, _) => conn.send_raw(opcode, &bytes),
-            (false, OpCode::Text) => conn.send_text(&text),
-            (false, _) => conn.send_binary(&bytes),
+            (true, _) => conn.sender().send_raw(kind_of(opcode), &bytes),
+            (false, OpCode::Text) => conn.sender().send_text(&text),
+            (false, _) => conn.sender().send_binary(&bytes),
         });
         if fragmenting && self.state == State::Open {
             assert_eq!(
@@ -758,7 +758,7 @@ impl Run {
             _ => data.to_vec(),
         };
         let continuing = self.sent.fragmenting;
-        let result = self.send(|conn| conn.send_fragment(opcode, &bytes, fin));
+        let result = self.send(|conn| conn.sender().send_fragment(kind_of(opcode), &bytes, fin));
         if continuing
             && self.state == State::Open
             && opcode != self.sent.messages.last().expect("message").0
@@ -788,7 +788,7 @@ impl Run {
         let code = CloseCode::new(code).unwrap_or(CloseCode::NORMAL);
         let reason = String::from_utf8_lossy(reason).into_owned();
         let open = self.conn.state() == State::Open;
-        let result = self.conn.close(code, &reason);
+        let result = self.conn.sender().close(code, &reason);
         let expected = if !open {
             Err(SendError::Closed)
         } else if !code.is_sendable() {
@@ -908,14 +908,14 @@ impl Run {
             }
             Op::SendFragment { flags, data } => self.send_fragment(flags, &data),
             Op::Ping(data) => {
-                let result = self.send(|conn| conn.ping(&data));
+                let result = self.send(|conn| conn.sender().ping(&data));
                 self.check_control(&result, data.len());
                 if result.is_ok() {
                     self.sent.pings.push(data);
                 }
             }
             Op::Pong(data) => {
-                let result = self.send(|conn| conn.pong(&data));
+                let result = self.send(|conn| conn.sender().pong(&data));
                 self.check_control(&result, data.len());
                 if result.is_ok() {
                     self.sent.pongs.push(data);
@@ -923,7 +923,7 @@ impl Run {
             }
             Op::Close { code, reason } => self.close(code, &reason),
             Op::Timeout(ms) => self.timeout(ms),
-            Op::Eof => self.conn.handle_eof(),
+            Op::Eof => self.conn.handle_eof(Instant::ZERO),
             Op::Transmit(n) => self.transmit(n),
             Op::Drive => self.drive(),
         }
@@ -1232,23 +1232,24 @@ fn reference(setup: &Setup, config: &Config, rx: &[u8]) -> (Vec<Rec>, RefEnd) {
             Err(err) => return (records, RefEnd::Error(err)),
             Ok(Decoded::Item { consumed, item }) => (consumed, item),
         };
+        let payload = item.payload(&buf[pos..]);
         match item {
             Item::Data(chunk) => {
                 if chunk.first {
-                    message = Some((chunk.opcode, Vec::new()));
+                    message = Some((chunk.kind.opcode(), Vec::new()));
                 }
                 let (opcode, bytes) = message.as_mut().expect("message in progress");
                 if chunk.rsv == 0 {
-                    bytes.extend_from_slice(chunk.payload);
+                    bytes.extend_from_slice(payload);
                 } else {
                     let before = bytes.len();
-                    if before + 2 * chunk.payload.len() > max {
+                    if before + 2 * payload.len() > max {
                         return (
                             records,
                             RefEnd::Error(ProtocolError::MessageTooLarge { max: max as u64 }),
                         );
                     }
-                    Doubler::double(chunk.payload, bytes);
+                    Doubler::double(payload, bytes);
                     if *opcode == OpCode::Text {
                         let bad = utf8.feed(&bytes[before..]).is_err()
                             || (chunk.message_end && utf8.finish().is_err());
@@ -1262,11 +1263,11 @@ fn reference(setup: &Setup, config: &Config, rx: &[u8]) -> (Vec<Rec>, RefEnd) {
                     records.push(Rec::Message(opcode, bytes));
                 }
             }
-            Item::Ping(p) => records.push(Rec::Ping(p.to_vec())),
-            Item::Pong(p) => records.push(Rec::Pong(p.to_vec())),
+            Item::Ping(_) => records.push(Rec::Ping(payload.to_vec())),
+            Item::Pong(_) => records.push(Rec::Pong(payload.to_vec())),
             Item::Close(body) => {
-                let (code, reason) =
-                    body.map_or((1005, String::new()), |(c, r)| (c.get(), r.into()));
+                let reason = String::from_utf8(payload.to_vec()).expect("the decoder checks UTF-8");
+                let (code, reason) = body.map_or((1005, String::new()), |(c, _)| (c.get(), reason));
                 records.push(Rec::Close(code, reason));
                 return (records, RefEnd::Close);
             }
@@ -1291,4 +1292,9 @@ pub fn run(data: &[u8]) {
         }
     }
     run.finish();
+}
+
+/// The message type of a data opcode (the target only ever sends text or binary).
+fn kind_of(opcode: OpCode) -> DataKind {
+    DataKind::from_opcode(opcode).unwrap_or(DataKind::Binary)
 }

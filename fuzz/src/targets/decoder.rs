@@ -116,10 +116,24 @@ impl Checker {
         }
     }
 
-    fn item(&mut self, item: &Item<'_>) {
+    /// Checks an item; its ranges are positions in `buf`, the buffer it was decoded from, within the
+    /// `consumed` bytes.
+    fn item(&mut self, item: &Item, buf: &[u8], consumed: usize) {
+        let range = match item {
+            Item::Data(chunk) => chunk.payload.clone(),
+            Item::Ping(p) | Item::Pong(p) => p.clone(),
+            Item::Close(Some((_, reason))) => reason.clone(),
+            Item::Close(None) => 0..0,
+        };
+        assert!(
+            range.start <= range.end && range.end <= consumed,
+            "payload range {range:?} outside the {consumed} bytes consumed"
+        );
+        assert_eq!(item.payload(buf), &buf[range], "Item::payload");
         match item {
-            Item::Data(chunk) => self.data(chunk),
+            Item::Data(chunk) => self.data(chunk, buf),
             Item::Ping(p) | Item::Pong(p) => {
+                let p = &buf[p.clone()];
                 assert!(
                     self.frame.is_none(),
                     "control frame inside a data frame's chunks"
@@ -132,12 +146,17 @@ impl Checker {
             }
             Item::Close(body) => {
                 assert!(self.frame.is_none(), "close inside a data frame's chunks");
+                let body = body.clone().map(|(code, reason)| {
+                    let reason = core::str::from_utf8(&buf[reason])
+                        .unwrap_or_else(|_| panic!("close reason is not UTF-8"));
+                    (code, reason)
+                });
                 if let Some((code, reason)) = body {
                     assert!(
                         code.is_sendable(),
                         "close code {code} accepted from the wire"
                     );
-                    assert_eq!(CloseCode::from_wire(code.get()), Ok(*code));
+                    assert_eq!(CloseCode::from_wire(code.get()), Ok(code));
                     assert!(
                         reason.len() <= 123,
                         "close reason of {} bytes",
@@ -150,13 +169,10 @@ impl Checker {
         }
     }
 
-    fn data(&mut self, chunk: &DataChunk<'_>) {
+    fn data(&mut self, chunk: &DataChunk, buf: &[u8]) {
         let config = self.config;
-        assert!(
-            matches!(chunk.opcode, OpCode::Text | OpCode::Binary),
-            "data chunk with opcode {:?}",
-            chunk.opcode
-        );
+        let kind = chunk.kind.opcode();
+        let payload = chunk.payload(buf);
         assert_eq!(
             chunk.rsv & !config.extension_rsv,
             0,
@@ -171,26 +187,22 @@ impl Checker {
             assert!(chunk.frame_end, "partial frame in WholeFrames mode");
         }
         assert!(
-            chunk.frame_end || !chunk.payload.is_empty(),
+            chunk.frame_end || !payload.is_empty(),
             "empty chunk inside a frame"
         );
         match &mut self.message {
             None => {
                 assert!(chunk.first, "chunk with first == false starts a message");
-                self.message = Some((chunk.opcode, chunk.rsv, Vec::new()));
+                self.message = Some((kind, chunk.rsv, Vec::new()));
             }
             Some((opcode, rsv, bytes)) => {
                 assert!(!chunk.first, "first == true inside a message");
-                assert_eq!(
-                    (*opcode, *rsv),
-                    (chunk.opcode, chunk.rsv),
-                    "message changed type"
-                );
+                assert_eq!((*opcode, *rsv), (kind, chunk.rsv), "message changed type");
                 let _ = bytes;
             }
         }
         let (opcode, rsv, bytes) = self.message.as_mut().expect("message in progress");
-        bytes.extend_from_slice(chunk.payload);
+        bytes.extend_from_slice(payload);
         if *opcode == OpCode::Text && *rsv == 0 {
             assert!(
                 is_utf8_prefix(bytes),
@@ -207,7 +219,7 @@ impl Checker {
         }
         let (opcode, rsv) = (*opcode, *rsv);
         let frame = self.frame.get_or_insert_with(|| (chunk.first, Vec::new()));
-        frame.1.extend_from_slice(chunk.payload);
+        frame.1.extend_from_slice(payload);
         if chunk.frame_end {
             let (first, payload) = self.frame.take().expect("frame in progress");
             self.records.push(Record::Data {
@@ -268,7 +280,7 @@ fn decode_chunked(
                         len >= item_at || tolerated,
                         "item with {len} bytes buffered after NeedMore asked for {item_at}: {item:?}"
                     );
-                    checker.item(&item);
+                    checker.item(&item, &buf, consumed);
                     buf.drain(..consumed);
                     item_at = 0;
                 }

@@ -72,7 +72,9 @@ where
     };
     write_all(&mut stream, upgrade.response(), &deadline)?;
     clear_timeouts(&stream)?;
-    Ok(WebSocket::new(stream, upgrade.into_connection(config)))
+    // The socket's clock starts with the connection (see `WebSocket::new`).
+    let conn = upgrade.into_connection(wslane::Instant::ZERO, config);
+    Ok(WebSocket::new(stream, conn))
 }
 
 /// Writes a refusal and ends the sending direction, then reads what the client still sends until it

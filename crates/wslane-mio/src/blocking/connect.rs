@@ -90,6 +90,7 @@ fn handshake<S: Transport>(
         }
     };
     clear_timeouts(&stream)?;
-    let (conn, response) = upgrade.into_connection(config, ChaChaKeys::from_seed(seed));
+    let keys = ChaChaKeys::from_seed(seed);
+    let (conn, response) = upgrade.into_connection(wslane::Instant::ZERO, config, keys);
     Ok((WebSocket::new(stream, conn), response))
 }

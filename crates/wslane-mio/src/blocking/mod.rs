@@ -57,7 +57,8 @@ impl<S> std::fmt::Debug for WebSocket<S> {
 
 impl<S: Transport> WebSocket<S> {
     /// Drives `conn`, an established connection (after an opening handshake of your own), over `io`, a
-    /// blocking transport with no read timeout set.
+    /// blocking transport with no read timeout set. The connection's clock starts here: create it with
+    /// [`Instant::ZERO`](wslane::Instant::ZERO) as its `now`.
     pub fn new(io: S, conn: Connection) -> WebSocket<S> {
         WebSocket {
             io,
@@ -147,8 +148,8 @@ impl<S: Transport> WebSocket<S> {
             }
             let buf = self.conn.read_buffer(1);
             match self.io.read(buf) {
-                Ok(0) => self.conn.handle_eof(),
-                Ok(n) => self.conn.handle_read(n),
+                Ok(0) => self.conn.handle_eof(self.clock.now()),
+                Ok(n) => self.conn.handle_read(self.clock.now(), n),
                 Err(err) if is_retry(&err) => {}
                 Err(err) => return self.transport_failed(err),
             }

@@ -96,7 +96,7 @@ impl Core {
         let (out, error) = match handler.on_request(&mut ctx, id, &request) {
             Ok(acceptance) => match request.accept(acceptance) {
                 Ok(upgrade) => {
-                    let (response, conn) = upgrade.into_parts(self.config);
+                    let (response, conn) = upgrade.into_parts(self.clock.now(), self.config);
                     if let Current::Peer(peer) = &mut ctx.current {
                         peer.phase = Phase::Open(Box::new(Open {
                             conn,

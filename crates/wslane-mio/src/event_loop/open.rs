@@ -69,11 +69,11 @@ impl Core {
             match peer.socket.read(buf) {
                 Ok(0) => {
                     peer.reads += 1;
-                    open.conn.handle_eof();
+                    open.conn.handle_eof(self.clock.now());
                 }
                 Ok(n) => {
                     peer.reads += 1;
-                    open.conn.handle_read(n);
+                    open.conn.handle_read(self.clock.now(), n);
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     peer.read_ready = false;

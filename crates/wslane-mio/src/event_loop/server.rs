@@ -168,7 +168,7 @@ impl Server {
         let mut ids = Vec::new();
         for peer in self.core.peers.iter_mut() {
             if let Phase::Open(open) = &mut peer.phase {
-                if open.notified && open.conn.close(code, reason).is_ok() {
+                if open.notified && open.conn.sender().close(code, reason).is_ok() {
                     ids.push(peer.id);
                 }
             }

@@ -1,21 +1,49 @@
 //! Turning received frames into events: message assembly, extension decoding, auto-pong, the peer's close.
+//!
+//! The receiving half of a connection lives in [`Incoming`], mirroring [`Outgoing`](super::send::Outgoing):
+//! the decoder, the receive buffer, the reassembled message, and what is owed to the caller (the end of
+//! the transport, an error). The decoder reports payloads as ranges of the receive buffer, so an event can
+//! borrow the payload while the sending half is borrowed beside it.
 
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::buffer::RxBuffer;
-use super::state::Transition;
-use super::{Connection, Event, Fragment, Sender, State};
+use super::state::Input;
+use super::{Connection, Event, Fragment, Sender};
 use crate::close::CloseCode;
-use crate::config::ReceiveMode;
-use crate::decoder::{DataChunk, Decoded, Item};
+use crate::config::{Config, ReceiveMode};
+use crate::decoder::{DataChunk, Decoded, Decoder, DecoderConfig, Delivery, Item};
 use crate::error::{Error, ProtocolError};
-use crate::frame::OpCode;
+use crate::extension::Extension;
+use crate::frame::{DataKind, OpCode};
+use crate::utf8::Utf8Validator;
+use crate::Role;
+
+/// What the receiving half owns: the receive buffer and everything that decodes from it.
+pub(crate) struct Incoming {
+    decoder: Decoder,
+    rx: RxBuffer,
+    mode: ReceiveMode,
+    max_message_size: usize,
+    /// Reassembly of fragmented messages, and an extension's decoded output.
+    message: Vec<u8>,
+    /// Decoded bytes of the current message, for the size limit in fragment mode.
+    decoded_len: usize,
+    /// UTF-8 check of text decoded by an extension.
+    decoded_utf8: Utf8Validator,
+    /// The transport ended; reported once the bytes received before it are decoded.
+    pub(super) eof: bool,
+    /// A failure not yet returned by `poll_event`.
+    error: Option<Error>,
+}
 
 /// A decoded item with its payload as a range of the receive buffer, so the buffer can be borrowed again.
 enum Step {
     NeedMore,
     Data {
-        opcode: OpCode,
+        kind: DataKind,
         rsv: u8,
         payload: Range<usize>,
         first: bool,
@@ -35,7 +63,7 @@ enum Source {
 /// An event with its payload located, not yet borrowed, so the sending half can be borrowed beside it.
 enum Ready {
     Data {
-        opcode: OpCode,
+        kind: DataKind,
         source: Source,
         first: bool,
         message_end: bool,
@@ -48,176 +76,112 @@ enum Ready {
     },
 }
 
-impl Connection {
-    /// The next event, `Ok(None)` when more input is needed (or the connection is over).
-    ///
-    /// A protocol violation returns `Err` once: a close frame with the error's code is queued, nothing more
-    /// is read, and [`should_close_transport`](Self::should_close_transport) turns true. A timeout (see
-    /// [`handle_timeout`](Self::handle_timeout)) is returned the same way.
-    #[allow(clippy::should_implement_trait)]
-    pub fn poll_event(&mut self) -> Result<Option<Event<'_>>, Error> {
-        let Some(ready) = self.next_ready()? else {
-            return Ok(None);
+impl Incoming {
+    pub(super) fn new(role: Role, config: &Config) -> Incoming {
+        let delivery = match config.receive_mode {
+            ReceiveMode::Messages => Delivery::WholeFrames,
+            ReceiveMode::Fragments => Delivery::Streaming,
         };
-        Ok(Some(view(
-            &self.rx,
-            &self.message,
-            self.config.receive_mode,
-            ready,
-        )))
-    }
-
-    /// As [`poll_event`](Self::poll_event), handing the event to `f` together with the connection's
-    /// [`Sender`], so a reply can be queued from the borrowed payload: an echo or a relay copies each
-    /// payload once, into the output, and allocates nothing.
-    pub fn poll_event_with<O>(
-        &mut self,
-        f: impl FnOnce(Event<'_>, &mut Sender<'_>) -> O,
-    ) -> Result<Option<O>, Error> {
-        let Some(ready) = self.next_ready()? else {
-            return Ok(None);
-        };
-        let event = view(&self.rx, &self.message, self.config.receive_mode, ready);
-        let mut sender = Sender {
-            out: &mut self.out,
-            state: &mut self.state,
-        };
-        Ok(Some(f(event, &mut sender)))
-    }
-
-    /// Decodes until an event is ready.
-    fn next_ready(&mut self) -> Result<Option<Ready>, Error> {
-        if let Some(error) = self.error.take() {
-            return Err(error);
-        }
-        loop {
-            if !self.state.can_receive() {
-                return Ok(None);
-            }
-            let step = match self.decode_step() {
-                Ok(step) => step,
-                Err(err) => return Err(self.failed(err)),
-            };
-            return Ok(Some(match step {
-                Step::NeedMore if self.eof => {
-                    // The transport ended without a close handshake.
-                    self.state = self.state.next(Transition::Failure);
-                    Ready::Close {
-                        code: CloseCode::ABNORMAL_CLOSURE,
-                        reason: 0..0,
-                    }
-                }
-                Step::NeedMore => return Ok(None),
-                Step::Ping(range) => {
-                    if self.config.auto_pong {
-                        self.out.answer_ping(&self.rx.bytes()[range.clone()]);
-                    }
-                    Ready::Ping(range)
-                }
-                Step::Pong(range) => Ready::Pong(range),
-                Step::Close(body) => self.on_close(body),
-                Step::Data {
-                    opcode,
-                    rsv,
-                    payload,
-                    first,
-                    message_end,
-                } => match self.on_data(opcode, rsv, payload, first, message_end) {
-                    Ok(Some(source)) => Ready::Data {
-                        opcode,
-                        source,
-                        first,
-                        message_end,
-                    },
-                    Ok(None) => continue,
-                    Err(err) => return Err(self.failed(err)),
-                },
-            }));
+        Incoming {
+            decoder: Decoder::new(DecoderConfig {
+                role,
+                max_frame_size: config.max_frame_size as u64,
+                max_message_size: config.max_message_size as u64,
+                extension_rsv: 0,
+                delivery,
+            }),
+            rx: RxBuffer::default(),
+            mode: config.receive_mode,
+            max_message_size: config.max_message_size,
+            message: Vec::new(),
+            decoded_len: 0,
+            decoded_utf8: Utf8Validator::new(),
+            eof: false,
+            error: None,
         }
     }
 
-    /// Fails the connection for the peer's violation; returns the error to report.
-    fn failed(&mut self, err: ProtocolError) -> Error {
-        self.fail(Error::Protocol(err));
-        self.error.take().unwrap_or(Error::Protocol(err))
+    /// The RSV bits the negotiated extension may set.
+    pub(super) fn set_extension_rsv(&mut self, rsv: u8) {
+        self.decoder.set_extension_rsv(rsv);
+    }
+
+    /// Bytes received and not yet decoded.
+    pub(super) fn buffered(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// Queues received bytes.
+    pub(super) fn extend(&mut self, data: &[u8]) {
+        self.rx.extend(data);
+    }
+
+    /// Room to read into.
+    pub(super) fn spare(&mut self, min: usize) -> &mut [u8] {
+        self.rx.spare(min)
+    }
+
+    /// `n` bytes were read into [`spare`](Self::spare).
+    pub(super) fn commit(&mut self, n: usize) {
+        self.rx.commit(n);
+    }
+
+    /// The connection failed: nothing more is read, and `error` is returned once.
+    pub(super) fn fail(&mut self, error: Error) {
+        self.rx.clear();
+        self.error = Some(error);
     }
 
     /// Runs the decoder once over the undecoded bytes.
     fn decode_step(&mut self) -> Result<Step, ProtocolError> {
         let base = self.rx.start();
-        let data = self.rx.data_mut();
-        let origin = data.as_ptr() as usize;
-        let (consumed, item) = match self.decoder.decode(data)? {
+        let (consumed, item) = match self.decoder.decode(self.rx.data_mut())? {
             Decoded::NeedMore { needed } => {
                 // Whole frames: `needed` is the rest of the frame (within the frame size limit).
-                if self.config.receive_mode == ReceiveMode::Messages {
+                if self.mode == ReceiveMode::Messages {
                     self.rx.expect(needed);
                 }
                 return Ok(Step::NeedMore);
             }
             Decoded::Item { consumed, item } => (consumed, item),
         };
-        // Payloads are sub-slices of `data`; turn them into ranges of the whole buffer.
-        let range = |payload: &[u8]| {
-            let at = base + (payload.as_ptr() as usize - origin);
-            at..at + payload.len()
-        };
+        // The decoder's ranges are relative to the undecoded bytes; make them ranges of the whole buffer.
+        let shift = |range: Range<usize>| base + range.start..base + range.end;
         let step = match item {
             Item::Data(DataChunk {
-                opcode,
+                kind,
                 rsv,
                 payload,
                 first,
                 message_end,
                 ..
             }) => Step::Data {
-                opcode,
+                kind,
                 rsv,
-                payload: range(payload),
+                payload: shift(payload),
                 first,
                 message_end,
             },
-            Item::Ping(payload) => Step::Ping(range(payload)),
-            Item::Pong(payload) => Step::Pong(range(payload)),
-            Item::Close(body) => {
-                Step::Close(body.map(|(code, reason)| (code, range(reason.as_bytes()))))
-            }
+            Item::Ping(payload) => Step::Ping(shift(payload)),
+            Item::Pong(payload) => Step::Pong(shift(payload)),
+            Item::Close(body) => Step::Close(body.map(|(code, reason)| (code, shift(reason)))),
         };
         self.rx.consume(consumed);
         Ok(step)
-    }
-
-    /// The peer's close: answer it with the same code (unless we already sent ours) and stop reading.
-    fn on_close(&mut self, body: Option<(CloseCode, Range<usize>)>) -> Ready {
-        if self.state == State::Open {
-            match &body {
-                Some((code, _)) => self
-                    .out
-                    .write_control(OpCode::Close, &code.get().to_be_bytes()),
-                None => self.out.write_control(OpCode::Close, &[]),
-            }
-        }
-        self.state = self.state.next(Transition::CloseReceived);
-        match body {
-            Some((code, reason)) => Ready::Close { code, reason },
-            None => Ready::Close {
-                code: CloseCode::NO_STATUS_RECEIVED,
-                reason: 0..0,
-            },
-        }
     }
 
     /// Assembles or decodes a data chunk. Returns where the event's payload is, or `None` when the chunk
     /// produced no event (a fragment of a message still being assembled).
     fn on_data(
         &mut self,
-        opcode: OpCode,
+        extension: Option<&mut Box<dyn Extension>>,
+        kind: DataKind,
         rsv: u8,
         payload: Range<usize>,
         first: bool,
         message_end: bool,
     ) -> Result<Option<Source>, ProtocolError> {
-        let whole = self.config.receive_mode == ReceiveMode::Messages;
+        let whole = self.mode == ReceiveMode::Messages;
         if first || !whole {
             self.message.clear();
         }
@@ -232,10 +196,10 @@ impl Connection {
             return Ok(message_end.then_some(Source::Assembled));
         }
         // Encoded by the extension: decode, enforcing the limit on the decoded size.
-        let Some(extension) = self.out.extension.as_mut() else {
+        let Some(extension) = extension else {
             return Err(ProtocolError::ReservedBits(rsv));
         };
-        let limit = self.config.max_message_size;
+        let limit = self.max_message_size;
         let before = self.message.len();
         let room = limit.saturating_sub(self.decoded_len - before);
         let input = &self.rx.bytes()[payload];
@@ -251,7 +215,7 @@ impl Connection {
             return Err(ProtocolError::MessageTooLarge { max: limit as u64 });
         }
         self.decoded_len += self.message.len() - before;
-        if opcode == OpCode::Text {
+        if kind == DataKind::Text {
             let fresh = &self.message[before..];
             self.decoded_utf8
                 .feed(fresh)
@@ -264,38 +228,165 @@ impl Connection {
         }
         Ok((!whole || message_end).then_some(Source::Assembled))
     }
+
+    /// The event `ready` describes, borrowing the payload from the receive buffer or the assembled
+    /// message.
+    fn view(&self, ready: Ready) -> Event<'_> {
+        let (kind, source, first, message_end) = match ready {
+            Ready::Ping(range) => return Event::Ping(&self.rx.bytes()[range]),
+            Ready::Pong(range) => return Event::Pong(&self.rx.bytes()[range]),
+            Ready::Close { code, reason } => {
+                // The decoder validated the reason as UTF-8; it is at most 123 bytes.
+                let reason = core::str::from_utf8(&self.rx.bytes()[reason]).unwrap_or("");
+                return Event::Close { code, reason };
+            }
+            Ready::Data {
+                kind,
+                source,
+                first,
+                message_end,
+            } => (kind, source, first, message_end),
+        };
+        let data = match source {
+            Source::Received(range) => &self.rx.bytes()[range],
+            Source::Assembled => &self.message,
+        };
+        match (self.mode, kind) {
+            (ReceiveMode::Fragments, kind) => Event::Fragment(Fragment {
+                kind,
+                data,
+                first,
+                fin: message_end,
+            }),
+            (ReceiveMode::Messages, DataKind::Text) => Event::Text(validated_text(data)),
+            (ReceiveMode::Messages, DataKind::Binary) => Event::Binary(data),
+        }
+    }
 }
 
-/// The event `ready` describes, borrowing the payload from the receive buffer or the assembled message.
-fn view<'a>(rx: &'a RxBuffer, message: &'a [u8], mode: ReceiveMode, ready: Ready) -> Event<'a> {
-    let (opcode, source, first, message_end) = match ready {
-        Ready::Ping(range) => return Event::Ping(&rx.bytes()[range]),
-        Ready::Pong(range) => return Event::Pong(&rx.bytes()[range]),
-        Ready::Close { code, reason } => {
-            // The decoder validated the reason as UTF-8; it is at most 123 bytes.
-            let reason = core::str::from_utf8(&rx.bytes()[reason]).unwrap_or("");
-            return Event::Close { code, reason };
+impl Connection {
+    /// The next event, `Ok(None)` when more input is needed (or the connection is over).
+    ///
+    /// A protocol violation returns `Err` once: a close frame with the error's code is queued, nothing more
+    /// is read, and [`should_close_transport`](Self::should_close_transport) turns true. A timeout (see
+    /// [`handle_timeout`](Self::handle_timeout)) is returned the same way.
+    #[allow(clippy::should_implement_trait)]
+    pub fn poll_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+        let Some(ready) = self.next_ready()? else {
+            return Ok(None);
+        };
+        Ok(Some(self.incoming.view(ready)))
+    }
+
+    /// As [`poll_event`](Self::poll_event), handing the event to `f` together with the connection's
+    /// [`Sender`], so a reply can be queued from the borrowed payload: an echo or a relay copies each
+    /// payload once, into the output, and allocates nothing.
+    pub fn poll_event_with<O>(
+        &mut self,
+        f: impl FnOnce(Event<'_>, &mut Sender<'_>) -> O,
+    ) -> Result<Option<O>, Error> {
+        let Some(ready) = self.next_ready()? else {
+            return Ok(None);
+        };
+        let event = self.incoming.view(ready);
+        let mut sender = Sender {
+            out: &mut self.outgoing,
+            state: &mut self.state,
+        };
+        Ok(Some(f(event, &mut sender)))
+    }
+
+    /// Decodes until an event is ready.
+    fn next_ready(&mut self) -> Result<Option<Ready>, Error> {
+        if let Some(error) = self.incoming.error.take() {
+            return Err(error);
         }
-        Ready::Data {
-            opcode,
-            source,
-            first,
-            message_end,
-        } => (opcode, source, first, message_end),
-    };
-    let data = match source {
-        Source::Received(range) => &rx.bytes()[range],
-        Source::Assembled => message,
-    };
-    match mode {
-        ReceiveMode::Fragments => Event::Fragment(Fragment {
-            opcode,
-            data,
-            first,
-            fin: message_end,
-        }),
-        ReceiveMode::Messages if opcode == OpCode::Text => Event::Text(validated_text(data)),
-        ReceiveMode::Messages => Event::Binary(data),
+        loop {
+            if !self.state.can_receive() {
+                return Ok(None);
+            }
+            let step = match self.incoming.decode_step() {
+                Ok(step) => step,
+                Err(err) => return Err(self.failed(err)),
+            };
+            return Ok(Some(match step {
+                Step::NeedMore if self.incoming.eof => {
+                    // The transport ended without a close handshake.
+                    self.state.handle(Input::Eof);
+                    Ready::Close {
+                        code: CloseCode::ABNORMAL_CLOSURE,
+                        reason: 0..0,
+                    }
+                }
+                Step::NeedMore => return Ok(None),
+                Step::Ping(range) => {
+                    if self.config.auto_pong {
+                        self.outgoing
+                            .answer_ping(&self.incoming.rx.bytes()[range.clone()]);
+                    }
+                    Ready::Ping(range)
+                }
+                Step::Pong(range) => Ready::Pong(range),
+                Step::Close(body) => self.on_close(body),
+                Step::Data {
+                    kind,
+                    rsv,
+                    payload,
+                    first,
+                    message_end,
+                } => match self.incoming.on_data(
+                    self.outgoing.extension.as_mut(),
+                    kind,
+                    rsv,
+                    payload,
+                    first,
+                    message_end,
+                ) {
+                    Ok(Some(source)) => Ready::Data {
+                        kind,
+                        source,
+                        first,
+                        message_end,
+                    },
+                    Ok(None) => continue,
+                    Err(err) => return Err(self.failed(err)),
+                },
+            }));
+        }
+    }
+
+    /// Fails the connection for the peer's violation; returns the error to report.
+    fn failed(&mut self, err: ProtocolError) -> Error {
+        self.fail(Input::Failure, Error::Protocol(err));
+        self.incoming.error.take().unwrap_or(Error::Protocol(err))
+    }
+
+    /// The peer's close: answer it with the same code (unless we already sent ours) and stop reading.
+    fn on_close(&mut self, body: Option<(CloseCode, Range<usize>)>) -> Ready {
+        if self.state.can_send() {
+            match &body {
+                Some((code, _)) => self
+                    .outgoing
+                    .write_control(OpCode::Close, &code.get().to_be_bytes()),
+                None => self.outgoing.write_control(OpCode::Close, &[]),
+            }
+        }
+        self.state.handle(Input::PeerClose);
+        if self.state.close_timer_applies() {
+            // A client waits for the server to end the transport, from the instant the close arrived.
+            self.timers.start_close();
+        }
+        if self.incoming.eof {
+            // The transport already ended behind the close frame.
+            self.state.handle(Input::Eof);
+        }
+        match body {
+            Some((code, reason)) => Ready::Close { code, reason },
+            None => Ready::Close {
+                code: CloseCode::NO_STATUS_RECEIVED,
+                reason: 0..0,
+            },
+        }
     }
 }
 
@@ -303,7 +394,7 @@ fn view<'a>(rx: &'a RxBuffer, message: &'a [u8], mode: ReceiveMode, ready: Ready
 ///
 /// Every text payload reaching an event was validated before: by the decoder as its bytes arrived (an
 /// uncompressed message: the decoder checks every frame of a text message with RSV bits clear, and the
-/// message's end), or by [`Connection::on_data`] after an extension decoded it. Validating again would
+/// message's end), or by `Incoming::on_data` after an extension decoded it. Validating again would
 /// read the whole message a second time; the echo benchmark (`benches/benches/echo.rs`, text cases) shows
 /// the cost.
 #[allow(unsafe_code)]

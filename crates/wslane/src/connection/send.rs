@@ -8,12 +8,12 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::buffer::TxBuffer;
-use super::state::{State, Transition};
+use super::state::{Input, Lifecycle, State};
 use super::Connection;
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::error::SendError;
 use crate::extension::Extension;
-use crate::frame::{FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
+use crate::frame::{DataKind, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
 use crate::mask_keys::MaskKeySource;
 use crate::message::Message;
 
@@ -22,8 +22,8 @@ pub(crate) struct Outgoing {
     pub(super) tx: TxBuffer,
     /// Scratch space for an extension's encoded output.
     encoded: Vec<u8>,
-    /// The opcode of a fragmented message being sent.
-    sending: Option<OpCode>,
+    /// The type of a fragmented message being sent.
+    sending: Option<DataKind>,
     /// A pong held back while the output buffer is full; only the latest ping is answered then.
     held_pong: Option<([u8; MAX_CONTROL_PAYLOAD], u8)>,
     keys: Option<Box<dyn MaskKeySource>>,
@@ -90,10 +90,10 @@ impl Outgoing {
     }
 
     /// Writes a whole message as one or more frames of at most `fragment_size` payload bytes.
-    fn write_data(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
+    fn write_data(&mut self, kind: DataKind, rsv: u8, payload: &[u8]) {
         let size = self.fragment_size.unwrap_or(usize::MAX).max(1);
         let mut chunks = payload.chunks(size);
-        let mut frame_opcode = opcode;
+        let mut frame_opcode = kind.opcode();
         let mut frame_rsv = rsv;
         let mut next = chunks.next();
         loop {
@@ -110,17 +110,17 @@ impl Outgoing {
     }
 
     /// Encodes a message through the extension, if any, and writes it.
-    fn write_message(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), SendError> {
+    fn write_message(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
         let Some(extension) = self.extension.as_mut() else {
-            self.write_data(opcode, 0, data);
+            self.write_data(kind, 0, data);
             return Ok(());
         };
         let mut encoded = core::mem::take(&mut self.encoded);
         encoded.clear();
-        let result = extension.encode(opcode, data, &mut encoded);
+        let result = extension.encode(kind.opcode(), data, &mut encoded);
         match result {
-            Ok(Some(rsv)) => self.write_data(opcode, rsv, &encoded),
-            Ok(None) => self.write_data(opcode, 0, data),
+            Ok(Some(rsv)) => self.write_data(kind, rsv, &encoded),
+            Ok(None) => self.write_data(kind, 0, data),
             Err(_) => {}
         }
         self.encoded = encoded;
@@ -145,10 +145,10 @@ impl Outgoing {
 /// a reply can be built from the event's borrowed payload:
 ///
 /// ```
-/// use wslane::{Config, Connection, Event};
+/// use wslane::{Config, Connection, Event, Instant};
 ///
-/// let mut server = Connection::server(Config::default());
-/// server.handle_input(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+/// let mut server = Connection::server(Instant::ZERO, Config::default());
+/// server.handle_input(Instant::ZERO, &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
 /// let echoed = server.poll_event_with(|event, sender| match event {
 ///     Event::Text(text) => sender.send_text(text),
 ///     _ => Ok(()),
@@ -158,13 +158,13 @@ impl Outgoing {
 /// ```
 pub struct Sender<'a> {
     pub(super) out: &'a mut Outgoing,
-    pub(super) state: &'a mut State,
+    pub(super) state: &'a mut Lifecycle,
 }
 
 impl core::fmt::Debug for Sender<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Sender")
-            .field("state", &self.state)
+            .field("state", &self.state.public())
             .field("buffered_output", &self.out.tx.len())
             .finish_non_exhaustive()
     }
@@ -182,51 +182,59 @@ impl Sender<'_> {
 
     /// Queues a text message.
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
-        self.check_data_send(OpCode::Text)?;
-        self.out.write_message(OpCode::Text, text.as_bytes())
+        self.check_data_send()?;
+        self.out.write_message(DataKind::Text, text.as_bytes())
     }
 
     /// Queues a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
-        self.check_data_send(OpCode::Binary)?;
-        self.out.write_message(OpCode::Binary, data)
+        self.check_data_send()?;
+        self.out.write_message(DataKind::Binary, data)
     }
 
     /// Queues a message without passing it through the negotiated extension (for example, to send
-    /// already-compressed data uncompressed). `opcode` is [`OpCode::Text`] or [`OpCode::Binary`].
+    /// already-compressed data uncompressed).
     ///
     /// Text must be valid UTF-8; that is the caller's promise (use [`send_text`](Self::send_text) to have
     /// the type system keep it).
-    pub fn send_raw(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), SendError> {
-        self.check_data_send(opcode)?;
-        self.out.write_data(opcode, 0, data);
+    pub fn send_raw(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
+        self.check_data_send()?;
+        self.out.write_data(kind, 0, data);
         Ok(())
     }
 
-    /// Queues one piece of a message sent in pieces: the first call starts a message of type `opcode`
-    /// ([`OpCode::Text`] or [`OpCode::Binary`]), later calls with the same opcode continue it, and `fin`
-    /// ends it. Other messages cannot be sent in between; control frames can. Pieces bypass the extension.
+    /// Queues one piece of a message sent in pieces: the first call starts a message of type `kind`,
+    /// later calls with the same kind continue it (another kind fails with
+    /// [`SendError::MessageInProgress`]), and `fin` ends it. Other messages cannot be sent in between;
+    /// control frames can. Pieces bypass the extension.
+    ///
+    /// ```
+    /// use wslane::{Config, Connection, DataKind, Instant};
+    ///
+    /// let mut server = Connection::server(Instant::ZERO, Config::default());
+    /// let mut sender = server.sender();
+    /// sender.send_fragment(DataKind::Text, b"Hel", false).unwrap();
+    /// sender.send_fragment(DataKind::Text, b"lo", true).unwrap();
+    /// assert_eq!(server.poll_transmit(), b"\x01\x03Hel\x80\x02lo");
+    /// ```
     pub fn send_fragment(
         &mut self,
-        opcode: OpCode,
+        kind: DataKind,
         data: &[u8],
         fin: bool,
     ) -> Result<(), SendError> {
         if !self.state.can_send() {
             return Err(SendError::Closed);
         }
-        if !matches!(opcode, OpCode::Text | OpCode::Binary) {
-            return Err(SendError::NoMessageInProgress);
-        }
         let frame_opcode = match self.out.sending {
-            Some(current) if current != opcode => return Err(SendError::MessageInProgress),
+            Some(current) if current != kind => return Err(SendError::MessageInProgress),
             Some(_) => OpCode::Continuation,
-            None => opcode,
+            None => kind.opcode(),
         };
         self.check_room()?;
         let header = self.out.header(frame_opcode, fin, 0, data.len() as u64);
         self.out.tx.push_frame(&header, data);
-        self.out.sending = if fin { None } else { Some(opcode) };
+        self.out.sending = if fin { None } else { Some(kind) };
         Ok(())
     }
 
@@ -273,14 +281,14 @@ impl Sender<'_> {
         self.out.release_held_pong();
         self.out
             .write_control(OpCode::Close, &body[..2 + reason.len()]);
-        *self.state = self.state.next(Transition::CloseSent);
+        self.state.handle(Input::SendClose);
         Ok(())
     }
 
     /// Where the connection is in its lifetime.
     #[must_use]
     pub fn state(&self) -> State {
-        *self.state
+        self.state.public()
     }
 
     /// Bytes queued for transmission.
@@ -296,15 +304,12 @@ impl Sender<'_> {
         self.out.is_full()
     }
 
-    fn check_data_send(&self, opcode: OpCode) -> Result<(), SendError> {
+    fn check_data_send(&self) -> Result<(), SendError> {
         if !self.state.can_send() {
             return Err(SendError::Closed);
         }
         if self.out.sending.is_some() {
             return Err(SendError::MessageInProgress);
-        }
-        if !matches!(opcode, OpCode::Text | OpCode::Binary) {
-            return Err(SendError::NoMessageInProgress);
         }
         self.check_room()
     }
@@ -331,10 +336,19 @@ impl Sender<'_> {
 }
 
 impl Connection {
-    /// The sending half, for the commands below (which are shorthands for it).
+    /// The sending half: every command (messages, pieces, pings, pongs, the close) goes through it.
+    ///
+    /// ```
+    /// use wslane::{CloseCode, Config, Connection, Instant, State};
+    ///
+    /// let mut server = Connection::server(Instant::ZERO, Config::default());
+    /// server.sender().send_text("bye").unwrap();
+    /// server.sender().close(CloseCode::NORMAL, "").unwrap();
+    /// assert_eq!(server.state(), State::CloseSent);
+    /// ```
     pub fn sender(&mut self) -> Sender<'_> {
         Sender {
-            out: &mut self.out,
+            out: &mut self.outgoing,
             state: &mut self.state,
         }
     }
@@ -342,45 +356,5 @@ impl Connection {
     /// Queues an owned message. See [`Sender::send`].
     pub fn send(&mut self, message: &Message) -> Result<(), SendError> {
         self.sender().send(message)
-    }
-
-    /// Queues a text message. See [`Sender::send_text`].
-    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
-        self.sender().send_text(text)
-    }
-
-    /// Queues a binary message. See [`Sender::send_binary`].
-    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
-        self.sender().send_binary(data)
-    }
-
-    /// Queues a message without passing it through the extension. See [`Sender::send_raw`].
-    pub fn send_raw(&mut self, opcode: OpCode, data: &[u8]) -> Result<(), SendError> {
-        self.sender().send_raw(opcode, data)
-    }
-
-    /// Queues one piece of a message sent in pieces. See [`Sender::send_fragment`].
-    pub fn send_fragment(
-        &mut self,
-        opcode: OpCode,
-        data: &[u8],
-        fin: bool,
-    ) -> Result<(), SendError> {
-        self.sender().send_fragment(opcode, data, fin)
-    }
-
-    /// Queues a ping (payload at most 125 bytes).
-    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        self.sender().ping(payload)
-    }
-
-    /// Queues a pong (payload at most 125 bytes); unsolicited pongs serve as a one-way heartbeat.
-    pub fn pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        self.sender().pong(payload)
-    }
-
-    /// Starts the close handshake. See [`Sender::close`].
-    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        self.sender().close(code, reason)
     }
 }

@@ -16,7 +16,7 @@
 //! - The decompressed size counts against the connection's message size limit while inflating, so a small
 //!   frame can never make the process allocate past the limit (1009).
 //! - Messages shorter than [`DeflateConfig::threshold`] are sent uncompressed, and
-//!   [`Connection::send_raw`](crate::Connection::send_raw) sends any message uncompressed.
+//!   [`Sender::send_raw`](crate::Sender::send_raw) sends any message uncompressed.
 //!
 //! ## Memory
 //!

@@ -9,7 +9,7 @@ pub use mask::apply_mask;
 // For the benchmarks, fuzz targets and tests only, out of the documented API: see the items' comments.
 #[doc(hidden)]
 pub use mask::{apply_mask_portable, apply_mask_reference};
-pub use opcode::OpCode;
+pub use opcode::{DataKind, OpCode};
 
 /// The most payload a control frame (close, ping, pong) may carry.
 pub const MAX_CONTROL_PAYLOAD: usize = 125;

@@ -45,3 +45,49 @@ impl OpCode {
         !self.is_control()
     }
 }
+
+/// The type of a data message: the two opcodes that start one. Used wherever only text or binary is valid
+/// (sending raw or in pieces, a received [`Fragment`](crate::Fragment), a decoded data chunk), so a
+/// control opcode cannot be passed where a message type is meant.
+///
+/// ```
+/// use wslane::{DataKind, OpCode};
+///
+/// assert_eq!(DataKind::Text.opcode(), OpCode::Text);
+/// assert_eq!(DataKind::from_opcode(OpCode::Binary), Some(DataKind::Binary));
+/// assert_eq!(DataKind::from_opcode(OpCode::Ping), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DataKind {
+    /// A text message: its payload is UTF-8.
+    Text,
+    /// A binary message.
+    Binary,
+}
+
+impl DataKind {
+    /// The opcode of the message's first frame.
+    #[must_use]
+    pub const fn opcode(self) -> OpCode {
+        match self {
+            DataKind::Text => OpCode::Text,
+            DataKind::Binary => OpCode::Binary,
+        }
+    }
+
+    /// The kind a first frame's opcode starts, or `None` for a continuation or control opcode.
+    #[must_use]
+    pub const fn from_opcode(opcode: OpCode) -> Option<DataKind> {
+        match opcode {
+            OpCode::Text => Some(DataKind::Text),
+            OpCode::Binary => Some(DataKind::Binary),
+            _ => None,
+        }
+    }
+}
+
+impl From<DataKind> for OpCode {
+    fn from(kind: DataKind) -> OpCode {
+        kind.opcode()
+    }
+}

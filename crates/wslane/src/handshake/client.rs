@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::connection::Connection;
 use crate::extension::{is_token, Extension, ExtensionElement, ExtensionFactory};
 use crate::mask_keys::MaskKeySource;
+use crate::time::Instant;
 
 /// A client's upgrade request, built from a [`Url`]; [`start`](Self::start) turns it into bytes and a
 /// [`ClientHandshake`] waiting for the answer.
@@ -238,20 +239,22 @@ impl ClientUpgrade {
         &self.trailing
     }
 
-    /// The client's connection: `keys` masks every frame sent (see
+    /// The client's connection, established at `now`: `keys` masks every frame sent (see
     /// [`ChaChaKeys`](crate::mask_keys::ChaChaKeys)), the negotiated extension is installed, and the bytes
-    /// that followed the response head are already received. Returns the server's answer beside it.
+    /// that followed the response head are already received (at `now`). Returns the server's answer
+    /// beside it.
     #[must_use]
     pub fn into_connection(
         self,
+        now: Instant,
         config: Config,
         keys: impl MaskKeySource + 'static,
     ) -> (Connection, ServerResponse) {
-        let mut conn = Connection::client(config, keys);
+        let mut conn = Connection::client(now, config, keys);
         if let Some(extension) = self.extension {
             conn = conn.with_extension(extension);
         }
-        conn.handle_input(&self.trailing);
+        conn.handle_input(now, &self.trailing);
         (conn, self.response)
     }
 }

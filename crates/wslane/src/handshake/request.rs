@@ -12,6 +12,7 @@ use super::response::{write_status_line, Acceptance};
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::extension::{Accepted, Extension, ExtensionElement};
+use crate::time::Instant;
 
 /// A valid WebSocket upgrade request, from [`ServerHandshake::handle_input`](super::ServerHandshake::handle_input).
 ///
@@ -39,7 +40,7 @@ pub struct Request {
 ///
 /// ```
 /// use wslane::handshake::{Acceptance, ServerConfig, ServerHandshake};
-/// use wslane::{Config, Event};
+/// use wslane::{Config, Event, Instant};
 ///
 /// let mut handshake = ServerHandshake::new(ServerConfig::default());
 /// // A request head with a masked text frame "Hello" right behind it, in one read.
@@ -50,7 +51,7 @@ pub struct Request {
 /// let request = handshake.handle_input(&input)?.expect("a whole head");
 /// let upgrade = request.accept(Acceptance::new())?;
 /// assert!(upgrade.response().starts_with(b"HTTP/1.1 101 "));
-/// let mut conn = upgrade.into_connection(Config::default());
+/// let mut conn = upgrade.into_connection(Instant::ZERO, Config::default());
 /// assert_eq!(conn.poll_event()?, Some(Event::Text("Hello")));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -86,22 +87,23 @@ impl ServerUpgrade {
         &self.trailing
     }
 
-    /// The server's connection: the negotiated extension installed, and the bytes that followed the
-    /// request head already received. Write [`response`](Self::response) first.
+    /// The server's connection, established at `now`: the negotiated extension installed, and the bytes
+    /// that followed the request head already received (at `now`). Write [`response`](Self::response)
+    /// first.
     #[must_use]
-    pub fn into_connection(self, config: Config) -> Connection {
-        self.into_parts(config).1
+    pub fn into_connection(self, now: Instant, config: Config) -> Connection {
+        self.into_parts(now, config).1
     }
 
     /// As [`into_connection`](Self::into_connection), also handing over the response bytes, for a driver
     /// that writes them later (an event loop that queues them until the socket is writable).
     #[must_use]
-    pub fn into_parts(self, config: Config) -> (Vec<u8>, Connection) {
-        let mut conn = Connection::server(config);
+    pub fn into_parts(self, now: Instant, config: Config) -> (Vec<u8>, Connection) {
+        let mut conn = Connection::server(now, config);
         if let Some(extension) = self.extension {
             conn = conn.with_extension(extension);
         }
-        conn.handle_input(&self.trailing);
+        conn.handle_input(now, &self.trailing);
         (self.response, conn)
     }
 }

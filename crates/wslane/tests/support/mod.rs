@@ -8,6 +8,7 @@ use wslane::frame::{apply_mask_reference, Parsed};
 use wslane::{
     CloseCode, Config, Connection, Error, Event, FrameHeader, OpCode, ProtocolError, Role, State,
 };
+use wslane::{DataKind, Instant};
 
 /// The masking key of the RFC 6455 section 5.7 examples.
 pub(crate) const RFC_KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -95,8 +96,8 @@ pub(crate) fn close_body(code: u16, reason: &str) -> Vec<u8> {
 /// A connection in `role` with `config`; a client's keys are a fixed, recognisable sequence.
 pub(crate) fn connection(role: Role, config: Config) -> Connection {
     match role {
-        Role::Server => Connection::server(config),
-        Role::Client => Connection::client(config, counting_keys(0x10)),
+        Role::Server => Connection::server(Instant::ZERO, config),
+        Role::Client => Connection::client(Instant::ZERO, config, counting_keys(0x10)),
     }
 }
 
@@ -179,7 +180,7 @@ pub(crate) enum Ev {
     Text(String),
     Binary(Vec<u8>),
     Fragment {
-        opcode: OpCode,
+        kind: DataKind,
         data: Vec<u8>,
         first: bool,
         fin: bool,
@@ -198,7 +199,7 @@ impl Ev {
             Event::Text(text) => Ev::Text(text.into()),
             Event::Binary(data) => Ev::Binary(data.into()),
             Event::Fragment(f) => Ev::Fragment {
-                opcode: f.opcode,
+                kind: f.kind,
                 data: f.data.into(),
                 first: f.first,
                 fin: f.fin,
@@ -243,7 +244,7 @@ pub(crate) fn poll_all(conn: &mut Connection) -> (Vec<Ev>, Option<Error>) {
 /// Feeds `input` and polls until the connection fails; returns the events before the failure and the
 /// protocol error. Panics if it does not fail.
 pub(crate) fn feed_until_error(conn: &mut Connection, input: &[u8]) -> (Vec<Ev>, ProtocolError) {
-    conn.handle_input(input);
+    conn.handle_input(Instant::ZERO, input);
     match poll_all(conn) {
         (events, Some(Error::Protocol(err))) => (events, err),
         (events, other) => panic!("expected a protocol error, got {other:?} after {events:?}"),
@@ -285,8 +286,11 @@ pub(crate) fn assert_failed_with(
     // The error was reported once; nothing is read any more.
     assert_eq!(conn.poll_event(), Ok(None));
     let role = conn.role();
-    conn.handle_input(&frame_to(role, FIN | TEXT, b"after the failure"));
-    conn.handle_input(&frame_to(role, FIN | PING, b"ping"));
+    conn.handle_input(
+        Instant::ZERO,
+        &frame_to(role, FIN | TEXT, b"after the failure"),
+    );
+    conn.handle_input(Instant::ZERO, &frame_to(role, FIN | PING, b"ping"));
     assert_eq!(conn.poll_event(), Ok(None));
     assert!(
         conn.poll_transmit().is_empty(),
@@ -324,8 +328,8 @@ impl Pair {
 
     pub(crate) fn with_configs(client: Config, server: Config) -> Pair {
         Pair {
-            client: Connection::client(client, counting_keys(0x40)),
-            server: Connection::server(server),
+            client: Connection::client(Instant::ZERO, client, counting_keys(0x40)),
+            server: Connection::server(Instant::ZERO, server),
         }
     }
 
@@ -354,7 +358,7 @@ impl Pair {
 pub(crate) fn carry(from: &mut Connection, to: &mut Connection) -> usize {
     let bytes = from.poll_transmit().to_vec();
     from.advance_transmit(bytes.len());
-    to.handle_input(&bytes);
+    to.handle_input(Instant::ZERO, &bytes);
     bytes.len()
 }
 
