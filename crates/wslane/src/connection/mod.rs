@@ -152,6 +152,21 @@ impl Connection {
         self
     }
 
+    /// The hand-off from a finished handshake (both roles): installs what was negotiated and receives the
+    /// bytes that followed the head, at `now`.
+    pub(crate) fn after_handshake(
+        mut self,
+        now: Instant,
+        extension: Option<Box<dyn Extension>>,
+        trailing: &[u8],
+    ) -> Connection {
+        if let Some(extension) = extension {
+            self = self.with_extension(extension);
+        }
+        self.handle_input(now, trailing);
+        self
+    }
+
     /// Which end this is.
     #[must_use]
     pub fn role(&self) -> Role {

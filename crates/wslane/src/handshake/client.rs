@@ -250,11 +250,11 @@ impl ClientUpgrade {
         config: Config,
         keys: impl MaskKeySource + 'static,
     ) -> (Connection, ServerResponse) {
-        let mut conn = Connection::client(now, config, keys);
-        if let Some(extension) = self.extension {
-            conn = conn.with_extension(extension);
-        }
-        conn.handle_input(now, &self.trailing);
+        let conn = Connection::client(now, config, keys).after_handshake(
+            now,
+            self.extension,
+            &self.trailing,
+        );
         (conn, self.response)
     }
 }

@@ -99,11 +99,8 @@ impl ServerUpgrade {
     /// that writes them later (an event loop that queues them until the socket is writable).
     #[must_use]
     pub fn into_parts(self, now: Instant, config: Config) -> (Vec<u8>, Connection) {
-        let mut conn = Connection::server(now, config);
-        if let Some(extension) = self.extension {
-            conn = conn.with_extension(extension);
-        }
-        conn.handle_input(now, &self.trailing);
+        let conn =
+            Connection::server(now, config).after_handshake(now, self.extension, &self.trailing);
         (self.response, conn)
     }
 }
