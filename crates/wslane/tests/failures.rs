@@ -747,3 +747,43 @@ fn the_decoder_enforces_the_rules_and_errors_stick() {
         }
     }
 }
+
+/// A frame header announces its size, and that is the peer's word: with every limit raised to its
+/// maximum, a header announcing 2^62 (or 2^63 - 1) bytes must not make the connection reserve that much
+/// (the process would abort: "memory allocation of … bytes failed"). The frame is still received as its
+/// bytes arrive.
+#[test]
+fn a_header_announcing_a_huge_frame_reserves_no_more_than_a_bound() {
+    let mut config = Config::default();
+    config.max_frame_size = usize::MAX;
+    config.max_message_size = usize::MAX;
+    config.max_output_buffer = usize::MAX;
+    for announced in [1u64 << 62, (1u64 << 63) - 1, 1 << 40] {
+        for role in ROLES {
+            let mut conn = connection(role, config);
+            let key = (role == Role::Server).then_some([1, 2, 3, 4]);
+            let mut head = vec![BINARY | FIN, 127 | if key.is_some() { 0x80 } else { 0 }];
+            head.extend_from_slice(&announced.to_be_bytes());
+            if let Some(key) = key {
+                head.extend_from_slice(&key);
+            }
+            conn.handle_input(Instant::ZERO, &head);
+            assert_eq!(
+                conn.poll_event(),
+                Ok(None),
+                "{role:?} {announced}: waits for the payload"
+            );
+            // The payload arrives in pieces and is taken in, with room growing as it comes.
+            for _ in 0..64 {
+                let room = conn.read_buffer(1);
+                assert!(
+                    room.len() <= 1 << 20,
+                    "room offered is sized to the traffic"
+                );
+                let n = room.len();
+                conn.handle_read(Instant::ZERO, n);
+                assert_eq!(conn.poll_event(), Ok(None));
+            }
+        }
+    }
+}

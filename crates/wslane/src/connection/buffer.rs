@@ -31,6 +31,11 @@ const MAX_READ: usize = 64 << 10;
 /// are released, so an idle connection is small.
 const KEEP_WHEN_IDLE: usize = MAX_READ;
 
+/// The most room reserved ahead for a frame whose header announced its size. The size is the peer's word:
+/// past this (the default frame size limit), room grows only as the bytes arrive, so a header alone can
+/// make the connection allocate no more than this, whatever the limits allow.
+const MAX_RESERVE_AHEAD: usize = 16 << 20;
+
 impl Default for RxBuffer {
     fn default() -> RxBuffer {
         RxBuffer {
@@ -68,6 +73,10 @@ impl RxBuffer {
     /// The frame being received needs `more` bytes after the data: reserve them now, while little of the
     /// frame is buffered, so it is received without regrowing and moving it. Only capacity is reserved;
     /// memory is initialised (and so touched) as reads are offered room, not before the bytes arrive.
+    ///
+    /// `more` is what the peer announced. At most [`MAX_RESERVE_AHEAD`] is reserved ahead of the data, and
+    /// a reservation the allocator refuses is skipped: received bytes then grow the buffer as they come.
+    /// Input never makes the process abort for lack of memory here.
     pub(crate) fn expect(&mut self, more: usize) {
         if self.buf.len() - self.end >= more {
             return;
@@ -78,8 +87,10 @@ impl RxBuffer {
         if more > MAX_HEADER_LEN {
             self.large_frame = total > KEEP_WHEN_IDLE;
         }
+        let total = total.min(self.end.saturating_add(MAX_RESERVE_AHEAD));
         if total > self.buf.capacity() {
-            self.buf.reserve_exact(total - self.buf.len());
+            // A refusal is no error: the frame is still received, growing as it arrives.
+            let _ = self.buf.try_reserve_exact(total - self.buf.len());
         }
     }
 
