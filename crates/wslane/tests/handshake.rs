@@ -272,6 +272,14 @@ fn server_refusals_carry_their_status_and_close_the_connection() {
         ("lowercase get", plain(), line("get / HTTP/1.1"), E::MethodNotAllowed, 405),
         ("HTTP/1.0", plain(), line("GET / HTTP/1.0"), E::HttpVersion, 400),
         ("no Host", plain(), without("Host", &[]), E::MissingHost, 400),
+        ("asterisk-form target", plain(), line("GET * HTTP/1.1"), E::InvalidTarget, 400),
+        ("authority-form target", plain(), line("GET example.com:80 HTTP/1.1"), E::InvalidTarget, 400),
+        ("a body by Content-Length", plain(), get_request(&["Content-Length: 5"]), E::RequestBody, 400),
+        ("a Content-Length that is no number", plain(), get_request(&["Content-Length: 5a"]), E::RequestBody, 400),
+        ("an empty Content-Length", plain(), get_request(&["Content-Length: "]), E::RequestBody, 400),
+        ("two Content-Lengths", plain(), get_request(&["Content-Length: 0", "Content-Length: 0"]), E::DuplicateHeader("Content-Length"), 400),
+        ("chunked body", plain(), get_request(&["Transfer-Encoding: chunked"]), E::RequestBody, 400),
+        ("any Transfer-Encoding", plain(), get_request(&["Transfer-Encoding: identity"]), E::RequestBody, 400),
         ("two Hosts", plain(), get_request(&["Host: a"]), E::DuplicateHeader("Host"), 400),
         ("no Upgrade", plain(), without("Upgrade", &[]), E::NotWebSocketUpgrade, 400),
         ("Upgrade: h2c", plain(), without("Upgrade", &["Upgrade: h2c"]), E::NotWebSocketUpgrade, 400),
@@ -1132,4 +1140,19 @@ fn a_tls_hello_is_refused_at_once() {
         wslane::handshake::ServerHandshake::new(wslane::handshake::ServerConfig::default());
     let err = server.handle_input(&hello).unwrap_err();
     assert_eq!(err.status(), 400);
+}
+
+/// What may stand in an upgrade request and still be accepted: a `Content-Length` of 0 announces no body,
+/// and the absolute-form target (RFC 9112 section 3.2.2) names the resource as the origin-form does.
+#[test]
+fn server_accepts_a_zero_content_length_and_an_absolute_target() {
+    let request = serve(server_config(), &get_request(&["Content-Length: 0"]))
+        .unwrap()
+        .expect("a whole request");
+    assert_eq!(request.path(), "/chat");
+    let absolute = request_with("GET ws://example.com/chat HTTP/1.1", &[], &[]);
+    let request = serve(server_config(), &absolute)
+        .unwrap()
+        .expect("a whole request");
+    assert_eq!(request.path(), "ws://example.com/chat");
 }

@@ -29,6 +29,12 @@ pub enum ServerError {
     /// The request is HTTP/1.0; the opening handshake needs HTTP/1.1 or later (400: the major version is
     /// supported, so 505 would be wrong).
     HttpVersion,
+    /// The request target is not a path (`/chat?room=1`) or an absolute URI: the asterisk-form `*` and the
+    /// authority-form `host:port` name no resource (400).
+    InvalidTarget,
+    /// The request has a body (`Content-Length` above 0, or any `Transfer-Encoding`): after the head of an
+    /// upgrade request come WebSocket frames, and nothing else may be taken for them (400).
+    RequestBody,
     /// The request has no `Host` field (400).
     MissingHost,
     /// A field that may appear only once appears more than once (400).
@@ -105,6 +111,10 @@ impl fmt::Display for ServerError {
             ServerError::TooManyHeaders => f.write_str("too many request header fields"),
             ServerError::MethodNotAllowed => f.write_str("a WebSocket handshake must use GET"),
             ServerError::HttpVersion => f.write_str("a WebSocket handshake needs HTTP/1.1"),
+            ServerError::InvalidTarget => {
+                f.write_str("the request target must be a path or an absolute URI")
+            }
+            ServerError::RequestBody => f.write_str("an upgrade request must not have a body"),
             ServerError::MissingHost => f.write_str("missing Host header"),
             ServerError::DuplicateHeader(name) => write!(f, "duplicate {name} header"),
             ServerError::NotWebSocketUpgrade => {

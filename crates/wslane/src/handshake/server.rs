@@ -175,6 +175,25 @@ fn parse(buf: &[u8], limits: Limits) -> Result<Option<(usize, Parsed)>, HeadErro
     }
 }
 
+/// Whether `target` names a resource: the origin-form (`/path?query`) or the absolute-form
+/// (`ws://host/path`, which RFC 9112 section 3.2.2 asks servers to accept). Not the asterisk-form (`*`)
+/// or the authority-form (`host:port`).
+fn is_resource_target(target: &str) -> bool {
+    target.starts_with('/') || target.contains("://")
+}
+
+/// Whether the request announces a body: any `Transfer-Encoding`, or a `Content-Length` other than 0
+/// (one that is not a number is refused too: the end of the head would be ambiguous).
+fn has_body(headers: &Headers) -> Result<bool, ServerError> {
+    if headers.get_all("transfer-encoding").next().is_some() {
+        return Ok(true);
+    }
+    Ok(match single(headers, "Content-Length")? {
+        None => false,
+        Some(value) => value.is_empty() || value.iter().any(|&b| b != b'0'),
+    })
+}
+
 /// The one field named `name`: `Ok(None)` when absent, an error when repeated.
 fn single<'a>(headers: &'a Headers, name: &'static str) -> Result<Option<&'a [u8]>, ServerError> {
     match headers.single(name) {
@@ -199,6 +218,12 @@ fn check(parsed: Parsed, trailing: Vec<u8>, config: &ServerConfig) -> Result<Req
     }
     if !headers.has_token("connection", "upgrade") {
         return Err(ServerError::ConnectionNotUpgrade);
+    }
+    if !is_resource_target(&parsed.path) {
+        return Err(ServerError::InvalidTarget);
+    }
+    if has_body(headers)? {
+        return Err(ServerError::RequestBody);
     }
     if headers.single("sec-websocket-version") != Ok(b"13") {
         return Err(ServerError::UnsupportedVersion);
