@@ -7,7 +7,7 @@ use std::fmt;
 use std::io;
 
 use wslane::handshake::{ClientError, ServerError, UrlError};
-use wslane::{CloseCode, SendError};
+use wslane::{CloseCode, Message, SendError};
 
 /// Why an operation on an adapter's WebSocket failed.
 #[derive(Debug)]
@@ -36,6 +36,9 @@ pub enum Error {
     Send(SendError),
     /// The connection is closed; nothing more can be sent or received.
     Closed,
+    /// The socket was aborted through an [`AbortHandle`](crate::AbortHandle): its transport is dropped.
+    /// Every sending call fails with this from then on; receiving returns it once, then the end.
+    Aborted,
     /// A [`Fragment`](wslane::Fragment) event cannot be returned as a whole message: receive
     /// borrowed events (`recv_with`, `read_with`) in [`ReceiveMode::Fragments`](wslane::ReceiveMode::Fragments).
     FragmentsMode,
@@ -78,6 +81,7 @@ impl fmt::Display for Error {
             Error::Url(err) => write!(f, "invalid URL: {err}"),
             Error::Send(err) => write!(f, "cannot send: {err}"),
             Error::Closed => f.write_str("the connection is closed"),
+            Error::Aborted => f.write_str("the connection was aborted"),
             Error::FragmentsMode => f.write_str(
                 "fragment events need a borrowed-event receive, not a whole-message one",
             ),
@@ -94,7 +98,59 @@ impl std::error::Error for Error {
             Error::Response(err) => Some(err.as_ref()),
             Error::Url(err) => Some(err),
             Error::Send(err) => Some(err),
-            Error::Rejected { .. } | Error::Closed | Error::FragmentsMode => None,
+            Error::Rejected { .. } | Error::Closed | Error::Aborted | Error::FragmentsMode => None,
+        }
+    }
+}
+
+/// Why [`try_send`](crate::WebSocket::try_send) did not queue a message.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TrySendError {
+    /// The output is at [`Config::max_output_buffer`](wslane::Config::max_output_buffer): the peer is
+    /// not reading fast enough. The message is handed back; nothing was queued.
+    Full(Message),
+    /// The message cannot be sent at all: the connection is closing or aborted, or the command is
+    /// invalid.
+    Failed(Error),
+}
+
+impl TrySendError {
+    /// The message handed back, if the output was full.
+    #[must_use]
+    pub fn into_message(self) -> Option<Message> {
+        match self {
+            TrySendError::Full(message) => Some(message),
+            TrySendError::Failed(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for TrySendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("the output buffer is full"),
+            TrySendError::Failed(err) => fmt::Display::fmt(err, f),
+        }
+    }
+}
+
+impl std::error::Error for TrySendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TrySendError::Full(_) => None,
+            TrySendError::Failed(err) => Some(err),
+        }
+    }
+}
+
+/// `Full` becomes [`Error::Send`]`(`[`SendError::BufferFull`]`)`, so `?` works where a message is not
+/// worth keeping.
+impl From<TrySendError> for Error {
+    fn from(err: TrySendError) -> Error {
+        match err {
+            TrySendError::Full(_) => Error::Send(SendError::BufferFull),
+            TrySendError::Failed(err) => err,
         }
     }
 }

@@ -18,6 +18,7 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod abort;
 mod connect;
 mod error;
 mod gate;
@@ -29,8 +30,9 @@ mod split;
 mod stream;
 pub mod tls;
 
+pub use abort::AbortHandle;
 pub use connect::{connect, connect_gated, connect_with};
-pub use error::Error;
+pub use error::{Error, TrySendError};
 pub use gate::{ConnectGate, GateGuard};
 pub use handshake::{accept, accept_with, client_on, read_request, upgrade};
 #[cfg(feature = "runtime-async-io")]
@@ -66,14 +68,15 @@ pub mod common {
 macro_rules! runtime_api {
     ($rt:ty, $runtime_name:literal) => {
         pub use $crate::common::*;
-        pub use $crate::Connector;
+        pub use $crate::{AbortHandle, Connector, TrySendError};
 
         #[doc = concat!("The ", $runtime_name, " runtime, as the async layer sees it.")]
         pub type Runtime = $rt;
 
         #[doc = concat!("A WebSocket over a ", $runtime_name, " stream `S` (TCP, TLS, an upgraded HTTP ")]
         /// connection, an in-memory pipe): a `Stream<Item = Result<Message, Error>>` and a `Sink<Message>`,
-        /// with `recv`, `recv_with`, `recv_with_reply`, `send`, `feed`, `flush`, `close` and `split`. See
+        /// with `recv`, `recv_with`, `recv_with_reply`, `send`, `feed`, `try_send`, `flush`, `close`,
+        /// `abort_handle` and `split`. See
         /// [`wslane_async::WebSocket`] for every method.
         pub type WebSocketStream<S> = $crate::WebSocket<S, $rt>;
 

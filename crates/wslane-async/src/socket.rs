@@ -9,8 +9,9 @@ use std::vec::Vec;
 
 use futures_core::Stream;
 
+use crate::abort::{self, AbortHandle, Check, Side};
 use crate::runtime::{Runtime, Timer, Transport};
-use crate::Error;
+use crate::{Error, TrySendError};
 use wslane::CloseCode;
 use wslane::Instant;
 use wslane::Message;
@@ -38,8 +39,23 @@ use wslane::{Connection, Event, Sender, State};
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// # Slow peers
+///
+/// `feed`, `send` and the `Sink` wait while the output is at
+/// [`Config::max_output_buffer`](wslane::Config::max_output_buffer); against a peer that never reads they
+/// wait for ever. Two tools cut such a peer off:
+///
+/// - [`try_send`](Self::try_send) never waits: it queues the message, or hands it back with
+///   [`TrySendError::Full`], so a broadcaster can decide what to do with a peer that does not keep up.
+///   The output level is [`connection().buffered_output()`](wslane::Connection::buffered_output).
+/// - [`abort_handle`](Self::abort_handle) gives a cloneable [`AbortHandle`] whose
+///   [`abort`](AbortHandle::abort) works from any task: the task blocked in `feed`, `send`, `flush` or
+///   `recv` wakes and fails with [`Error::Aborted`], after a best-effort close frame (written only if
+///   the transport takes it at once), and the transport is dropped then and there.
 pub struct WebSocket<S, R: Runtime> {
-    pub(crate) io: S,
+    /// `None` once an abort dropped it.
+    io: Option<S>,
     pub(crate) conn: Connection,
     timer: R::Timer,
     armed: Option<Instant>,
@@ -51,6 +67,12 @@ pub struct WebSocket<S, R: Runtime> {
     /// Every task waiting for the transport to take output. The transport keeps one write waker; it is
     /// given this set, so the reader half's flush never steals the writer half's wake-up.
     write_wakers: Arc<WakerSet>,
+    /// Shared with every [`AbortHandle`] of this socket.
+    abort: Arc<abort::Shared>,
+    /// The abort was carried out: the transport is gone.
+    aborted: bool,
+    /// The receive side has returned [`Error::Aborted`] (after that it returns the end).
+    abort_reported: bool,
 }
 
 /// Where the stream is in its life.
@@ -109,7 +131,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// count from this call, on the runtime's clock).
     pub fn new(io: S, conn: Connection) -> WebSocket<S, R> {
         WebSocket {
-            io,
+            io: Some(io),
             conn,
             armed: None,
             epoch: R::now(),
@@ -118,6 +140,9 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             phase: Phase::Open,
             transport_closed: false,
             write_wakers: Arc::default(),
+            abort: Arc::default(),
+            aborted: false,
+            abort_reported: false,
         }
     }
 
@@ -126,9 +151,98 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         &self.conn
     }
 
-    /// The transport.
-    pub fn get_ref(&self) -> &S {
-        &self.io
+    /// The transport; `None` once an [abort](AbortHandle) dropped it.
+    pub fn get_ref(&self) -> Option<&S> {
+        self.io.as_ref()
+    }
+
+    /// A handle that aborts this socket from any task, even while another task waits in `feed`, `send`,
+    /// `flush` or `recv`: see [`AbortHandle`].
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(Arc::clone(&self.abort))
+    }
+
+    /// Queues `message` without waiting, or hands it back in [`TrySendError::Full`] when the output is
+    /// at [`Config::max_output_buffer`](wslane::Config::max_output_buffer): the status uWS's `send`
+    /// returns, for a broadcaster that must not wait on one slow peer. Other failures (the connection is
+    /// closing, aborted) are [`TrySendError::Failed`].
+    ///
+    /// This writes nothing itself: the message goes out with the next [`flush`](Self::flush), `send`, or
+    /// receive (a task waiting in [`recv`](Self::recv) is woken to write it). The output level is
+    /// [`connection().buffered_output()`](wslane::Connection::buffered_output).
+    ///
+    /// ```no_run
+    /// # fn broadcast(sockets: &mut Vec<wslane_tokio::WriteHalf<tokio::net::TcpStream>>, line: &str) {
+    /// use wslane_tokio::{CloseCode, Message, TrySendError};
+    ///
+    /// sockets.retain_mut(|ws| match ws.try_send(Message::text(line)) {
+    ///     Ok(()) => true,
+    ///     Err(TrySendError::Full(_)) => {
+    ///         ws.abort_handle().abort(CloseCode::TRY_AGAIN_LATER, "too slow");
+    ///         false
+    ///     }
+    ///     Err(TrySendError::Failed(_)) => false,
+    /// });
+    /// # }
+    /// ```
+    pub fn try_send(&mut self, message: Message) -> Result<(), TrySendError> {
+        // No task to register: a task waiting on this socket is woken by the abort handle itself.
+        let waker = Waker::from(Arc::clone(&self.write_wakers));
+        if let Err(err) = self.check_abort(&Context::from_waker(&waker), None) {
+            return Err(TrySendError::Failed(err));
+        }
+        match self.conn.send(&message) {
+            Ok(()) => {
+                self.abort.wake_reader();
+                Ok(())
+            }
+            Err(wslane::SendError::BufferFull) => Err(TrySendError::Full(message)),
+            Err(err) => Err(TrySendError::Failed(err.into())),
+        }
+    }
+
+    /// Registers this poll's task for `side` (when given) with the abort handles, and carries out an
+    /// abort: a best-effort close frame, one try to write it and close the transport, and the transport
+    /// dropped. `Err(Error::Aborted)` once aborted.
+    fn check_abort(&mut self, cx: &Context<'_>, side: Option<Side>) -> Result<(), Error> {
+        if self.aborted {
+            return Err(Error::Aborted);
+        }
+        let (code, reason) = match self.abort.check(side, cx.waker()) {
+            Check::Running => return Ok(()),
+            Check::Abort(code, reason) => (code, reason),
+            Check::Aborted => (CloseCode::GOING_AWAY, std::string::String::new()),
+        };
+        self.aborted = true;
+        self.abort_reported = self.phase == Phase::Done;
+        self.phase = Phase::Done;
+        if self.io.is_some() && !self.transport_closed {
+            let mut cx = Context::from_waker(cx.waker());
+            if self.conn.state().can_send()
+                && !self.conn.is_output_full()
+                && self.conn.sender().close(code, &reason).is_ok()
+            {
+                let _ = self.poll_write_queued(&mut cx);
+            }
+            if let Some(io) = self.io.as_mut() {
+                let _ = R::poll_close(Pin::new(io), &mut cx);
+            }
+        }
+        self.io = None;
+        self.transport_closed = true;
+        // Whoever waits on the transport's write side.
+        Waker::from(Arc::clone(&self.write_wakers)).wake();
+        Err(Error::Aborted)
+    }
+
+    /// The receive side's abort check: [`Error::Aborted`] once, then the end.
+    fn poll_read_aborted<O>(&mut self, cx: &Context<'_>) -> Option<Poll<Option<Result<O, Error>>>> {
+        let err = self.check_abort(cx, Some(Side::Read)).err()?;
+        if self.abort_reported {
+            return Some(Poll::Ready(None));
+        }
+        self.abort_reported = true;
+        Some(Poll::Ready(Some(Err(err))))
     }
 
     /// Receives the next whole message; `None` once the connection has ended cleanly (after the close
@@ -175,6 +289,9 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         F: FnMut(Event<'_>, &mut Sender<'_>) -> O,
     {
         poll_fn(|cx| {
+            if let Some(aborted) = self.poll_read_aborted(cx) {
+                return aborted;
+            }
             if self.phase == Phase::Open {
                 if let Err(err) = core::task::ready!(self.poll_room(cx)) {
                     return self.transport_failed(err);
@@ -220,6 +337,9 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     where
         F: FnMut(Event<'_>, &mut Sender<'_>) -> O,
     {
+        if let Some(aborted) = self.poll_read_aborted(cx) {
+            return aborted;
+        }
         loop {
             match self.phase {
                 Phase::Open => {}
@@ -239,7 +359,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             // The received input is used up: before waiting for more, write out everything queued (replies
             // fed while handling that input, pongs, a close reply) in as few writes as possible. A full
             // transport must not stop reading, so this is best effort.
-            if let Poll::Ready(Err(err)) = self.poll_flush_all(cx) {
+            if let Poll::Ready(Err(err)) = self.poll_flush_queued(cx) {
                 return self.transport_failed(err);
             }
             if self.conn.should_close_transport() {
@@ -250,7 +370,11 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
                 continue;
             }
             let buf = self.conn.read_buffer(1);
-            match R::poll_read(Pin::new(&mut self.io), cx, buf) {
+            let io = match transport(&mut self.io) {
+                Ok(io) => io,
+                Err(err) => return self.transport_failed(err),
+            };
+            match R::poll_read(io, cx, buf) {
                 Poll::Ready(Ok(0)) => {
                     let now = self.now();
                     self.conn.handle_eof(now);
@@ -343,7 +467,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             if out.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            match R::poll_write(Pin::new(&mut self.io), &mut cx, out) {
+            match R::poll_write(transport(&mut self.io)?, &mut cx, out) {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                 }
@@ -358,15 +482,21 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         }
     }
 
+    /// Writes all queued output and flushes the transport, for a sending call: fails once aborted.
+    pub(crate) fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.check_abort(cx, Some(Side::Write))?;
+        self.poll_flush_queued(cx).map_err(Error::Io)
+    }
+
     /// Writes all queued output and flushes the transport.
-    pub(crate) fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_flush_queued(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         if let Err(err) = core::task::ready!(self.poll_write_queued(cx)) {
             return Poll::Ready(Err(err));
         }
         if self.unflushed {
             let waker = self.write_waker(cx);
             core::task::ready!(R::poll_flush(
-                Pin::new(&mut self.io),
+                transport(&mut self.io)?,
                 &mut Context::from_waker(&waker)
             ))?;
             self.unflushed = false;
@@ -385,8 +515,8 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         if self.transport_closed {
             return Poll::Ready(Ok(()));
         }
-        core::task::ready!(self.poll_flush_all(cx))?;
-        core::task::ready!(R::poll_close(Pin::new(&mut self.io), cx))?;
+        core::task::ready!(self.poll_flush_queued(cx))?;
+        core::task::ready!(R::poll_close(transport(&mut self.io)?, cx))?;
         self.transport_closed = true;
         Poll::Ready(Ok(()))
     }
@@ -406,9 +536,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
 
     /// Writes everything queued to the transport and flushes it.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_flush_all(cx))
-            .await
-            .map_err(Error::Io)
+        poll_fn(|cx| self.poll_flush_all(cx)).await
     }
 
     /// Runs the close handshake: sends a close frame, then reads (dropping data messages) until the peer's
@@ -424,6 +552,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
 
     /// Waits while the output buffer is at its limit, writing it out.
     pub(crate) fn poll_ready_to_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.check_abort(cx, Some(Side::Write))?;
         if let Err(err) = core::task::ready!(self.poll_room(cx)) {
             return Poll::Ready(Err(err.into()));
         }
@@ -437,6 +566,13 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     pub(crate) fn queue(&mut self, message: Message) -> Result<(), Error> {
         Ok(self.conn.send(&message)?)
     }
+}
+
+/// The transport, unless an abort dropped it.
+fn transport<S: Unpin>(io: &mut Option<S>) -> std::io::Result<Pin<&mut S>> {
+    io.as_mut()
+        .map(Pin::new)
+        .ok_or_else(|| std::io::ErrorKind::NotConnected.into())
 }
 
 impl<S: Unpin, R: Transport<S>> Stream for WebSocket<S, R> {

@@ -8,7 +8,7 @@ use futures_core::Stream;
 use futures_sink::Sink;
 
 use crate::runtime::{Runtime, Transport};
-use crate::{Error, WebSocket};
+use crate::{AbortHandle, Error, TrySendError, WebSocket};
 use wslane::CloseCode;
 use wslane::Event;
 use wslane::Message;
@@ -63,6 +63,13 @@ impl<S: Unpin, R: Transport<S>> ReadHalf<S, R> {
     }
 }
 
+impl<S: Unpin, R: Transport<S>> ReadHalf<S, R> {
+    /// A handle that aborts the connection (both halves) from any task: see [`AbortHandle`].
+    pub fn abort_handle(&self) -> AbortHandle {
+        lock(&self.shared).abort_handle()
+    }
+}
+
 impl<S: Unpin, R: Transport<S>> Stream for ReadHalf<S, R> {
     type Item = Result<Message, Error>;
 
@@ -86,9 +93,24 @@ impl<S: Unpin, R: Transport<S>> WriteHalf<S, R> {
 
     /// Writes everything queued and flushes the transport.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        core::future::poll_fn(|cx| lock(&self.shared).poll_flush_all(cx))
-            .await
-            .map_err(Error::Io)
+        core::future::poll_fn(|cx| lock(&self.shared).poll_flush_all(cx)).await
+    }
+
+    /// Queues a message without waiting, or hands it back when the output is full, as
+    /// [`WebSocket::try_send`]. The read half, if a task is waiting in it, is woken to write it out.
+    pub fn try_send(&mut self, message: Message) -> Result<(), TrySendError> {
+        lock(&self.shared).try_send(message)
+    }
+
+    /// Bytes queued for transmission: the output level that [`try_send`](Self::try_send) compares with
+    /// [`Config::max_output_buffer`](wslane::Config::max_output_buffer).
+    pub fn buffered_output(&self) -> usize {
+        lock(&self.shared).connection().buffered_output()
+    }
+
+    /// A handle that aborts the connection (both halves) from any task: see [`AbortHandle`].
+    pub fn abort_handle(&self) -> AbortHandle {
+        lock(&self.shared).abort_handle()
     }
 
     /// Sends a close frame and flushes it. The read half sees the peer's close and then the end.
