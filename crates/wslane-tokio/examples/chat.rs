@@ -6,9 +6,10 @@
 //! ```
 //!
 //! Every message is broadcast to every client, with join and leave notices. The endpoint accepts only the
-//! page's own origin (a page on another site cannot open a socket with a visitor's cookies). Each client has
-//! a bounded queue: a client that cannot keep up is disconnected with 1013 (try again later) and a log
-//! line, and never stalls the others.
+//! page's own origin (a page on another site cannot open a socket with a visitor's cookies). Broadcasting
+//! never waits: it queues each line with `try_send`, and a client whose output is full (it does not read)
+//! is cut off at once through its abort handle, with a best-effort 1013 (try again later) close frame and
+//! a log line, so it never stalls the others and its connection does not linger.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,20 +18,19 @@ use std::sync::{Arc, Mutex};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use wslane_tokio::{
     Acceptance, CloseCode, Config, Error, Message, PerMessageDeflate, ServerConfig, ServerError,
-    ServerHandshake,
+    ServerHandshake, TrySendError, WriteHalf,
 };
 
 const PAGE: &str = include_str!("chat.html");
-/// Messages a client may have waiting before it counts as too slow.
-const QUEUE: usize = 256;
+/// Bytes of output a client may have waiting before it counts as too slow.
+const BACKLOG: usize = 256 << 10;
 /// The longest chat line accepted.
 const MAX_LINE: usize = 4096;
 
-/// Each client's outgoing queue, by id.
-type Clients = Arc<Mutex<HashMap<u64, mpsc::Sender<Arc<str>>>>>;
+/// Each client's sending half, by id.
+type Clients = Arc<Mutex<HashMap<u64, WriteHalf<TcpStream>>>>;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -85,6 +85,7 @@ async fn serve(tcp: TcpStream, id: u64, clients: Clients) -> Result<(), Error> {
     }
     let mut config = Config::default();
     config.max_message_size = MAX_LINE;
+    config.max_output_buffer = BACKLOG;
     let ws = wslane_tokio::upgrade(io, request, Acceptance::new(), config).await?;
     chat(ws, id, clients).await
 }
@@ -109,29 +110,17 @@ async fn respond(mut tcp: TcpStream, status: &str, kind: &str, body: &str) -> Re
     Ok(())
 }
 
-/// One chat member: its messages go to everyone; everyone's messages come through its queue.
+/// One chat member: its messages go to everyone; everyone's messages are queued on its sending half, and
+/// its receiving loop writes them out.
 async fn chat(
     ws: wslane_tokio::WebSocketStream<TcpStream>,
     id: u64,
     clients: Clients,
 ) -> Result<(), Error> {
     let name = format!("guest-{id}");
-    let (tx, mut rx) = mpsc::channel::<Arc<str>>(QUEUE);
-    clients.lock().unwrap().insert(id, tx);
+    let (mut reader, writer) = ws.split();
+    clients.lock().unwrap().insert(id, writer);
     broadcast(&clients, &notice(&format!("{name} joined")));
-    let (mut reader, mut writer) = ws.split();
-
-    let sender = tokio::spawn(async move {
-        // The queue closes when the broadcaster dropped this client for being too slow.
-        while let Some(line) = rx.recv().await {
-            writer.feed(Message::text(&*line)).await?;
-            while let Ok(line) = rx.try_recv() {
-                writer.feed(Message::text(&*line)).await?;
-            }
-            writer.flush().await?;
-        }
-        writer.close(CloseCode::TRY_AGAIN_LATER, "too slow").await
-    });
 
     let result = async {
         while let Some(message) = reader.next().await {
@@ -147,21 +136,26 @@ async fn chat(
     if removed {
         broadcast(&clients, &notice(&format!("{name} left")));
     }
-    sender.abort();
-    result
+    match result {
+        // Cut off by `broadcast`, which said so.
+        Err(Error::Aborted) => Ok(()),
+        result => result,
+    }
 }
 
-/// Queues `line` for every client; a client whose queue is full is dropped (its sender then closes it).
+/// Queues `line` for every client, without waiting. A client whose output is full is aborted: its socket
+/// is closed now, even though its receiving loop waits on a peer that does not read.
 fn broadcast(clients: &Clients, line: &str) {
-    let line: Arc<str> = line.into();
     let mut clients = clients.lock().unwrap();
-    clients.retain(|id, queue| match queue.try_send(line.clone()) {
+    clients.retain(|id, ws| match ws.try_send(Message::text(line)) {
         Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(TrySendError::Full(_)) => {
             eprintln!("client {id}: too slow, disconnecting with 1013");
+            ws.abort_handle()
+                .abort(CloseCode::TRY_AGAIN_LATER, "too slow");
             false
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
+        Err(_) => false,
     });
 }
 
