@@ -207,3 +207,151 @@ async fn abort_before_any_poll_fails_the_next_call() {
     })
     .await;
 }
+
+/// The scenario over loopback TCP, with the chat example's broadcast: a server fans every message
+/// out to three clients with `try_send`, and one client never reads. When its output is full, the server
+/// aborts it; within one second of that decision (real time: this is about real sockets, and a second is
+/// far above the milliseconds it takes) the server's side of its connection is gone (the receiving loop
+/// ended and dropped the stream) and the client reads the end of the stream, while the other two clients
+/// receive every broadcast, before and after.
+#[tokio::test]
+async fn a_client_that_never_reads_is_cut_off_and_the_others_keep_receiving() {
+    const FAST: usize = 2;
+    const LARGE: usize = 16 << 10;
+    const AFTER: usize = 20;
+    const PROMPTLY: Duration = Duration::from_secs(1);
+    bounded(async {
+        // Small socket buffers (the server's send buffers, the slow client's receive buffer), so the
+        // slow client's output fills after a few messages.
+        let listening = tokio::net::TcpSocket::new_v4().unwrap();
+        listening.set_send_buffer_size(8 << 10).unwrap();
+        listening.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = listening.listen(8).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config::default();
+        config.max_output_buffer = 64 << 10;
+
+        // Each client's server side: the sending half kept for broadcasting, the receiving loop in a task
+        // that reports when it ended.
+        let (ended_tx, mut ended) = tokio::sync::mpsc::unbounded_channel();
+        let mut writers = Vec::new();
+        let accept = |id: usize| {
+            let (listener, config, ended_tx) = (&listener, config.clone(), ended_tx.clone());
+            async move {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let ws = wslane_tokio::accept_with(
+                    tcp,
+                    wslane_tokio::ServerConfig::default(),
+                    config,
+                    |_| Ok(wslane_tokio::Acceptance::new()),
+                )
+                .await
+                .unwrap();
+                let (mut reader, writer) = ws.split();
+                tokio::spawn(async move {
+                    while let Some(Ok(_)) = reader.next().await {}
+                    let _ = ended_tx.send((id, std::time::Instant::now()));
+                });
+                writer
+            }
+        };
+
+        // Two clients that read every message and acknowledge its index.
+        let (ack_tx, mut acks) = tokio::sync::mpsc::unbounded_channel();
+        for id in 0..FAST {
+            let ((client, _), writer) = tokio::join!(
+                async { wslane_tokio::connect(&ws_url(addr, "/")).await.unwrap() },
+                accept(id)
+            );
+            writers.push((id, writer));
+            let ack_tx = ack_tx.clone();
+            tokio::spawn(async move {
+                let mut client = client;
+                let mut expected = 0usize;
+                while let Some(Ok(Message::Binary(data))) = client.next().await {
+                    assert_eq!(
+                        usize::from(data[0]),
+                        expected % 256,
+                        "client {id} lost a message"
+                    );
+                    assert_eq!(data.len(), LARGE);
+                    expected += 1;
+                    ack_tx.send(id).unwrap();
+                }
+            });
+        }
+        // A fast client that failed its checks ends its task and drops its sender: `acks` then ends.
+        drop(ack_tx);
+        // The slow client: a small receive buffer, and it never reads.
+        let slow = tokio::net::TcpSocket::new_v4().unwrap();
+        slow.set_recv_buffer_size(8 << 10).unwrap();
+        let (mut slow, writer) = tokio::join!(
+            async {
+                let mut tcp = slow.connect(addr).await.unwrap();
+                raw_client_handshake(&mut tcp).await;
+                tcp
+            },
+            accept(FAST)
+        );
+        writers.push((FAST, writer));
+
+        // Broadcast, one message at a time, until the slow client is cut off, then some more.
+        let mut decided = None;
+        let mut after = 0;
+        for i in 0usize.. {
+            assert!(i < 10_000, "the slow client's output never filled");
+            let message = Message::binary(vec![i as u8; LARGE]);
+            writers.retain_mut(|(id, ws)| match ws.try_send(message.clone()) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    assert_eq!(*id, FAST, "a fast client was too slow");
+                    decided = Some(std::time::Instant::now());
+                    ws.abort_handle()
+                        .abort(CloseCode::TRY_AGAIN_LATER, "too slow");
+                    false
+                }
+                Err(err) => panic!("client {id}: {err:?}"),
+            });
+            for _ in 0..FAST {
+                acks.recv().await.unwrap();
+            }
+            if decided.is_some() {
+                after += 1;
+                if after == AFTER {
+                    break;
+                }
+            }
+        }
+        let decided = decided.unwrap();
+
+        // The server's side of the slow connection ended (its loop returned and dropped the stream)...
+        let (id, at) = ended.recv().await.unwrap();
+        assert_eq!(id, FAST, "a fast client's connection ended");
+        assert!(
+            at - decided < PROMPTLY,
+            "the slow client's connection ended {:?} after the decision",
+            at - decided
+        );
+        // ...and the slow client, reading at last, finds the end of the stream (after what was in flight).
+        let deadline = tokio::time::Instant::from_std(decided + PROMPTLY);
+        let mut buf = vec![0; 64 << 10];
+        tokio::time::timeout_at(deadline, async {
+            loop {
+                match slow.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+        .expect("the slow client's connection is still open a second after the decision");
+        // The fast clients got every message, the ones after the decision too (checked by their asserts
+        // and acknowledgements), and their connections are still up.
+        assert!(
+            ended.try_recv().is_err(),
+            "a fast client's connection ended"
+        );
+        assert_eq!(writers.len(), FAST);
+    })
+    .await;
+}
