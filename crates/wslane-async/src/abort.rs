@@ -18,15 +18,16 @@ use wslane::CloseCode;
 /// Cloneable and cheap: every clone aborts the same socket (both halves of a split one).
 ///
 /// ```no_run
-/// # async fn run(mut ws: wslane_tokio::WebSocketStream<tokio::net::TcpStream>) {
-/// use wslane_tokio::{CloseCode, Error, Message};
+/// # async fn run<S: Unpin, R: wslane_async::Transport<S>>(mut ws: wslane_async::WebSocket<S, R>) {
+/// use wslane::{CloseCode, Message};
+/// use wslane_async::Error;
 ///
 /// let abort = ws.abort_handle();
-/// tokio::spawn(async move {
-///     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-///     abort.abort(CloseCode::TRY_AGAIN_LATER, "too slow");
-/// });
-/// // Waits while the peer does not read; fails with `Error::Aborted` once the other task aborts.
+/// // Hand `abort` to a watchdog task, which decides the peer is too slow:
+/// # let watchdog = move || abort.abort(CloseCode::TRY_AGAIN_LATER, "too slow");
+/// // watchdog: abort.abort(CloseCode::TRY_AGAIN_LATER, "too slow");
+/// # watchdog();
+/// // This send waits while the peer does not read, until the abort: then it fails.
 /// let result = ws.send(Message::binary(vec![0; 16 << 20])).await;
 /// assert!(matches!(result, Err(Error::Aborted)));
 /// # }

@@ -172,8 +172,12 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// [`connection().buffered_output()`](wslane::Connection::buffered_output).
     ///
     /// ```no_run
-    /// # fn broadcast(sockets: &mut Vec<wslane_tokio::WriteHalf<tokio::net::TcpStream>>, line: &str) {
-    /// use wslane_tokio::{CloseCode, Message, TrySendError};
+    /// # fn broadcast<S: Unpin, R: wslane_async::Transport<S>>(
+    /// #     sockets: &mut Vec<wslane_async::WriteHalf<S, R>>,
+    /// #     line: &str,
+    /// # ) {
+    /// use wslane::{CloseCode, Message};
+    /// use wslane_async::TrySendError;
     ///
     /// sockets.retain_mut(|ws| match ws.try_send(Message::text(line)) {
     ///     Ok(()) => true,
@@ -181,7 +185,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     ///         ws.abort_handle().abort(CloseCode::TRY_AGAIN_LATER, "too slow");
     ///         false
     ///     }
-    ///     Err(TrySendError::Failed(_)) => false,
+    ///     Err(_) => false, // closing or aborted
     /// });
     /// # }
     /// ```

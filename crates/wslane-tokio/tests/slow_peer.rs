@@ -236,7 +236,7 @@ async fn a_client_that_never_reads_is_cut_off_and_the_others_keep_receiving() {
         let (ended_tx, mut ended) = tokio::sync::mpsc::unbounded_channel();
         let mut writers = Vec::new();
         let accept = |id: usize| {
-            let (listener, config, ended_tx) = (&listener, config.clone(), ended_tx.clone());
+            let (listener, config, ended_tx) = (&listener, config, ended_tx.clone());
             async move {
                 let (tcp, _) = listener.accept().await.unwrap();
                 let ws = wslane_tokio::accept_with(
