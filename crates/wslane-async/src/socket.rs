@@ -348,7 +348,8 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                 }
                 Poll::Ready(Ok(n)) => {
-                    self.conn.advance_transmit(n);
+                    let now = self.now();
+                    self.conn.advance_transmit(now, n);
                     self.unflushed = true;
                 }
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}

@@ -157,7 +157,8 @@ fn blocking_client_keepalive_fails_a_silent_server() {
         drop(ws);
     });
     let mut config = Config::default();
-    config.keepalive = Some(Duration::from_millis(100));
+    config.ping_interval = Some(Duration::from_millis(100));
+    config.pong_timeout = Duration::from_millis(100);
     let request = wslane_mio::ClientRequest::new(wslane_mio::Url::parse(&url).unwrap());
     let (mut ws, _) = wslane_mio::connect_with(request, config).unwrap();
     let start = Instant::now();

@@ -372,7 +372,8 @@ fn an_unfinished_handshake_is_dropped_at_the_timeout() {
 #[test]
 fn keepalive_times_out_a_silent_peer() {
     let mut config = Config::default();
-    config.keepalive = Some(Duration::from_millis(100));
+    config.ping_interval = Some(Duration::from_millis(100));
+    config.pong_timeout = Duration::from_millis(100);
     let (echo, notes) = Echo::new();
     let server = spawn(echo, ServerConfig::default(), config);
 

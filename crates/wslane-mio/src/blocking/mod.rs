@@ -199,7 +199,7 @@ impl<S: Transport> WebSocket<S> {
             match self.io.write(out) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    self.conn.advance_transmit(n);
+                    self.conn.advance_transmit(self.clock.now(), n);
                     wrote = true;
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
