@@ -24,7 +24,7 @@ impl<S: Unpin, R: Transport<S>> Sink<Message> for WebSocket<S, R> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().poll_flush_all(cx).map_err(Error::Io)
+        self.get_mut().poll_flush_all(cx).map_err(Error::from)
     }
 
     /// Sends a normal close (unless one was sent already) and flushes. Keep reading the stream to see the
@@ -34,6 +34,6 @@ impl<S: Unpin, R: Transport<S>> Sink<Message> for WebSocket<S, R> {
         if this.conn.state().can_send() {
             this.conn.sender().close(CloseCode::NORMAL, "")?;
         }
-        this.poll_flush_all(cx).map_err(Error::Io)
+        this.poll_flush_all(cx).map_err(Error::from)
     }
 }

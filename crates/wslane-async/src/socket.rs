@@ -51,6 +51,9 @@ pub struct WebSocket<S, R: Runtime> {
     /// Every task waiting for the transport to take output. The transport keeps one write waker; it is
     /// given this set, so the reader half's flush never steals the writer half's wake-up.
     write_wakers: Arc<WakerSet>,
+    /// Every task waiting for the connection's timer, for the same reason: a writer blocked on a full
+    /// transport polls the timer too (for the write timeout), and must not steal the reader's wake-up.
+    timer_wakers: Arc<WakerSet>,
 }
 
 /// Where the stream is in its life.
@@ -118,6 +121,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             phase: Phase::Open,
             transport_closed: false,
             write_wakers: Arc::default(),
+            timer_wakers: Arc::default(),
         }
     }
 
@@ -318,7 +322,9 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
                 .reset(self.epoch + deadline.elapsed_since_epoch());
             self.armed = Some(deadline);
         }
-        match self.timer.poll_expired(cx) {
+        self.timer_wakers.insert(cx.waker());
+        let waker = Waker::from(Arc::clone(&self.timer_wakers));
+        match self.timer.poll_expired(&mut Context::from_waker(&waker)) {
             Poll::Ready(()) => {
                 // Trust the clock, not the timer: handle_timeout ignores an early call.
                 self.armed = None;
@@ -334,16 +340,19 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         Instant::from_duration(R::now().saturating_duration_since(self.epoch))
     }
 
-    /// Writes queued output until none is left or the transport would block.
+    /// Writes queued output until none is left or the transport would block. While it blocks, the
+    /// connection's timers still run: a timeout that fails the connection (the write timeout above all)
+    /// ends the wait with the connection's error, inside an [`std::io::ErrorKind::TimedOut`] error
+    /// (converted back by `Error::from`), and starts closing the transport.
     pub(crate) fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let waker = self.write_waker(cx);
-        let mut cx = Context::from_waker(&waker);
+        let mut write_cx = Context::from_waker(&waker);
         loop {
             let out = self.conn.poll_transmit();
             if out.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            match R::poll_write(Pin::new(&mut self.io), &mut cx, out) {
+            match R::poll_write(Pin::new(&mut self.io), &mut write_cx, out) {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                 }
@@ -354,9 +363,28 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
                 }
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    if self.poll_timers(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    if let Some(err) = self.failed_while_writing(cx) {
+                        return Poll::Ready(Err(err));
+                    }
+                }
             }
         }
+    }
+
+    /// After a timeout fired while the transport would not take output: if it failed the connection,
+    /// takes the connection's error and starts closing the transport (the output is dropped after a
+    /// write timeout, so the close is not held up by it).
+    fn failed_while_writing(&mut self, cx: &mut Context<'_>) -> Option<std::io::Error> {
+        if self.phase != Phase::Open || self.conn.state() != State::Failed {
+            return None;
+        }
+        let err = self.conn.poll_event().err()?;
+        self.begin_ending(cx);
+        Some(std::io::Error::new(std::io::ErrorKind::TimedOut, err))
     }
 
     /// Writes all queued output and flushes the transport.
@@ -409,7 +437,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.poll_flush_all(cx))
             .await
-            .map_err(Error::Io)
+            .map_err(Error::from)
     }
 
     /// Runs the close handshake: sends a close frame, then reads (dropping data messages) until the peer's

@@ -88,7 +88,7 @@ impl<S: Unpin, R: Transport<S>> WriteHalf<S, R> {
     pub async fn flush(&mut self) -> Result<(), Error> {
         core::future::poll_fn(|cx| lock(&self.shared).poll_flush_all(cx))
             .await
-            .map_err(Error::Io)
+            .map_err(Error::from)
     }
 
     /// Sends a close frame and flushes it. The read half sees the peer's close and then the end.
