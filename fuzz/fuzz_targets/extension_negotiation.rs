@@ -185,7 +185,7 @@ fn check_confirm(client: &PerMessageDeflate, response: &ExtensionElement) {
 fn carry(from: &mut Connection, to: &mut Connection, data: &[u8]) {
     from.sender().send_binary(data).expect("send");
     let wire = from.poll_transmit().to_vec();
-    from.advance_transmit(wire.len());
+    from.advance_transmit(Instant::ZERO, wire.len());
     to.handle_input(Instant::ZERO, &wire);
     match to.poll_event() {
         Ok(Some(Event::Binary(got))) => assert!(got == data, "the message changed on the way"),

@@ -64,7 +64,7 @@ fn transmit(conn: &mut Connection, sink: &mut impl FnMut(&[u8])) -> usize {
     let out = conn.poll_transmit();
     let n = out.len();
     sink(out);
-    conn.advance_transmit(n);
+    conn.advance_transmit(Instant::ZERO, n);
     n
 }
 

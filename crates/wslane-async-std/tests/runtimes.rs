@@ -74,7 +74,8 @@ fn echo_and_close_on_smol() {
     smol::block_on(bounded(round_trip()));
 }
 
-/// Keepalive runs on the async-io timer: a silent peer is pinged, then dropped.
+/// Keepalive runs on the async-io timer: a silent peer is pinged, then sent a close frame with 1011 and
+/// dropped.
 #[test]
 fn keepalive_times_out_a_silent_peer_on_smol() {
     smol::block_on(bounded(async {
@@ -83,7 +84,8 @@ fn keepalive_times_out_a_silent_peer_on_smol() {
         let server = async {
             let (tcp, _) = listener.accept().await.unwrap();
             let mut config = Config::default();
-            config.keepalive = Some(Duration::from_millis(100));
+            config.ping_interval = Some(Duration::from_millis(100));
+            config.pong_timeout = Duration::from_millis(100);
             let server_config = wslane_async_std::ServerConfig::default();
             let mut ws = wslane_async_std::accept_with(tcp, server_config, config, |_| {
                 Ok(wslane_async_std::Acceptance::new())
@@ -115,10 +117,12 @@ fn keepalive_times_out_a_silent_peer_on_smol() {
             "{ended:?}"
         );
         let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let mut expected = vec![0x89, 0x00, 0x88, 19, 0x03, 0xf3];
+        expected.extend_from_slice(b"keepalive timeout");
         assert_eq!(
             &received[head_end..],
-            &[0x89, 0x00],
-            "one empty ping, then the drop"
+            &expected[..],
+            "one empty ping, then a close frame with 1011, then the drop"
         );
     }));
 }

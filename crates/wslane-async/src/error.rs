@@ -155,9 +155,17 @@ impl From<TrySendError> for Error {
     }
 }
 
+/// An I/O error, unless it carries a connection failure ([`wslane::Error`], as when a timeout fires
+/// while a write waits for the transport): then that failure, so its close code is kept.
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Error {
-        Error::Io(err)
+        match err
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<wslane::Error>())
+        {
+            Some(&failure) => Error::Protocol(failure),
+            None => Error::Io(err),
+        }
     }
 }
 

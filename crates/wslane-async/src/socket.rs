@@ -73,6 +73,9 @@ pub struct WebSocket<S, R: Runtime> {
     aborted: bool,
     /// The receive side has returned [`Error::Aborted`] (after that it returns the end).
     abort_reported: bool,
+    /// Every task waiting for the connection's timer, for the same reason: a writer blocked on a full
+    /// transport polls the timer too (for the write timeout), and must not steal the reader's wake-up.
+    timer_wakers: Arc<WakerSet>,
 }
 
 /// Where the stream is in its life.
@@ -143,6 +146,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             abort: Arc::default(),
             aborted: false,
             abort_reported: false,
+            timer_wakers: Arc::default(),
         }
     }
 
@@ -446,7 +450,9 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
                 .reset(self.epoch + deadline.elapsed_since_epoch());
             self.armed = Some(deadline);
         }
-        match self.timer.poll_expired(cx) {
+        self.timer_wakers.insert(cx.waker());
+        let waker = Waker::from(Arc::clone(&self.timer_wakers));
+        match self.timer.poll_expired(&mut Context::from_waker(&waker)) {
             Poll::Ready(()) => {
                 // Trust the clock, not the timer: handle_timeout ignores an early call.
                 self.armed = None;
@@ -462,26 +468,37 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         Instant::from_duration(R::now().saturating_duration_since(self.epoch))
     }
 
-    /// Writes queued output until none is left or the transport would block.
+    /// Writes queued output until none is left or the transport would block. While it blocks, the
+    /// connection's timers still run: a timeout that fails the connection (the write timeout above all)
+    /// ends the wait with the connection's error, inside an [`std::io::ErrorKind::TimedOut`] error
+    /// (converted back by `Error::from`), and starts closing the transport.
     pub(crate) fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let waker = self.write_waker(cx);
-        let mut cx = Context::from_waker(&waker);
+        let mut write_cx = Context::from_waker(&waker);
         loop {
             let out = self.conn.poll_transmit();
             if out.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            match R::poll_write(transport(&mut self.io)?, &mut cx, out) {
+            match R::poll_write(transport(&mut self.io)?, &mut write_cx, out) {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                 }
                 Poll::Ready(Ok(n)) => {
-                    self.conn.advance_transmit(n);
+                    let now = self.now();
+                    self.conn.advance_transmit(now, n);
                     self.unflushed = true;
                 }
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    if self.poll_timers(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    if let Some(err) = self.failed_while_writing(cx) {
+                        return Poll::Ready(Err(err));
+                    }
+                }
             }
         }
     }
@@ -489,7 +506,19 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// Writes all queued output and flushes the transport, for a sending call: fails once aborted.
     pub(crate) fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.check_abort(cx, Some(Side::Write))?;
-        self.poll_flush_queued(cx).map_err(Error::Io)
+        self.poll_flush_queued(cx).map_err(Error::from)
+    }
+
+    /// After a timeout fired while the transport would not take output: if it failed the connection,
+    /// takes the connection's error and starts closing the transport (the output is dropped after a
+    /// write timeout, so the close is not held up by it).
+    fn failed_while_writing(&mut self, cx: &mut Context<'_>) -> Option<std::io::Error> {
+        if self.phase != Phase::Open || self.conn.state() != State::Failed {
+            return None;
+        }
+        let err = self.conn.poll_event().err()?;
+        self.begin_ending(cx);
+        Some(std::io::Error::new(std::io::ErrorKind::TimedOut, err))
     }
 
     /// Writes all queued output and flushes the transport.

@@ -157,7 +157,8 @@ fn blocking_client_keepalive_fails_a_silent_server() {
         drop(ws);
     });
     let mut config = Config::default();
-    config.keepalive = Some(Duration::from_millis(100));
+    config.ping_interval = Some(Duration::from_millis(100));
+    config.pong_timeout = Duration::from_millis(100);
     let request = wslane_mio::ClientRequest::new(wslane_mio::Url::parse(&url).unwrap());
     let (mut ws, _) = wslane_mio::connect_with(request, config).unwrap();
     let start = Instant::now();
@@ -171,5 +172,41 @@ fn blocking_client_keepalive_fails_a_silent_server() {
         "{elapsed:?}"
     );
     assert!(ws.recv().is_none());
+    server.join().unwrap();
+}
+
+/// The write timeout on a blocking transport: a send to a peer that never reads fails once the socket
+/// took nothing for `write_timeout`, with the connection's error.
+#[test]
+fn blocking_send_to_a_peer_that_never_reads_fails_at_the_write_timeout() {
+    // A "server" that completes the handshake and then never reads.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let ws = wslane_mio::accept(tcp).unwrap();
+        let _ = done_rx.recv_timeout(Duration::from_secs(10));
+        drop(ws);
+    });
+    let mut config = Config::default();
+    config.ping_interval = None;
+    config.write_timeout = Some(Duration::from_millis(200));
+    let request = wslane_mio::ClientRequest::new(wslane_mio::Url::parse(&url).unwrap());
+    let (mut ws, _) = wslane_mio::connect_with(request, config).unwrap();
+    let start = Instant::now();
+    // Far more than the two sockets' buffers hold.
+    let result = ws.send(Message::binary(vec![7; 32 << 20]));
+    let elapsed = start.elapsed();
+    done_tx.send(()).unwrap();
+    match result {
+        Err(Error::Protocol(wslane::Error::WriteTimeout)) => {}
+        other => panic!("expected a write timeout, got {other:?}"),
+    }
+    assert!(
+        elapsed >= Duration::from_millis(200) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+    assert_eq!(ws.connection().state(), wslane::State::Failed);
     server.join().unwrap();
 }

@@ -234,10 +234,11 @@ fn a_slow_reader_does_not_stall_the_others() {
 
     // Sends without ever reading: its echoes fill every buffer between the two ends, then the server stops
     // reading it and its own sends block.
-    let (mut slow, _) = wslane_mio::connect(&server.url()).unwrap();
-    slow.get_ref()
-        .set_write_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
+    // Its sends fail once nothing has gone out for 500 ms (the connection's write timeout).
+    let mut slow_config = Config::default();
+    slow_config.write_timeout = Some(Duration::from_millis(500));
+    let request = wslane_mio::ClientRequest::new(wslane_mio::Url::parse(&server.url()).unwrap());
+    let (mut slow, _) = wslane_mio::connect_with(request, slow_config).unwrap();
     let flooding = std::thread::spawn(move || {
         let chunk = vec![7u8; 64 << 10];
         let mut sent = 0usize;
@@ -372,7 +373,8 @@ fn an_unfinished_handshake_is_dropped_at_the_timeout() {
 #[test]
 fn keepalive_times_out_a_silent_peer() {
     let mut config = Config::default();
-    config.keepalive = Some(Duration::from_millis(100));
+    config.ping_interval = Some(Duration::from_millis(100));
+    config.pong_timeout = Duration::from_millis(100);
     let (echo, notes) = Echo::new();
     let server = spawn(echo, ServerConfig::default(), config);
 

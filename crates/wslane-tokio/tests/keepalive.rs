@@ -6,9 +6,9 @@
 //! sockets would not do: the paused clock also jumps while a task waits for the OS, so a timer could fire
 //! before a loopback peer had answered.)
 //!
-//! The rule the timings follow: the keepalive timer ticks every interval from the connection's first
-//! poll; a tick that finds no sign of life (any bytes) since the last one sends a ping, and the next
-//! such tick with the ping unanswered fails the connection.
+//! The rule the timings follow: a ping goes out `ping_interval` after the last sign of life (any bytes
+//! received; the connection's start at first), and `pong_timeout` after that ping with nothing received
+//! the connection fails: a close frame with 1011 goes out, then the transport is closed.
 
 mod support;
 
@@ -21,10 +21,12 @@ use tokio::time::Instant;
 use wslane_tokio::{CloseCode, Config, Error, Message};
 
 const INTERVAL: Duration = Duration::from_millis(60);
+const PONG_TIMEOUT: Duration = Duration::from_millis(40);
 
 fn keepalive(interval: Duration) -> Config {
     let mut config = Config::default();
-    config.keepalive = Some(interval);
+    config.ping_interval = Some(interval);
+    config.pong_timeout = PONG_TIMEOUT;
     config
 }
 
@@ -42,24 +44,25 @@ async fn silent_peer_is_pinged_then_given_up_on() {
         let pinged_after = started.elapsed();
         assert_eq!(ping.opcode, PING);
         assert!(!ping.masked);
-        // The first tick finds the peer silent.
+        // The ping interval passed with nothing received.
         assert_virtual_time(pinged_after, INTERVAL, "pinged");
 
-        // Stay silent: the server fails the connection and closes the transport.
+        // Stay silent: the server sends a close frame with 1011, then closes the transport.
+        let close = read_frame(&mut raw).await.expect("a close frame");
+        assert_virtual_time(started.elapsed(), INTERVAL + PONG_TIMEOUT, "closed");
+        assert_eq!(close.close_code(), 1011, "{close:?}");
+        assert_eq!(&close.payload[2..], b"keepalive timeout");
+        expect_eof(&mut raw).await;
         let (result, failed_after, ended) = server.await.unwrap();
         let err = result.expect("an item").expect_err("a keepalive failure");
         assert!(
             matches!(err, Error::Protocol(wslane::Error::KeepaliveTimeout)),
             "{err:?}"
         );
-        assert_eq!(err.close_code(), Some(CloseCode::ABNORMAL_CLOSURE));
-        // The next tick finds the ping unanswered.
-        assert_virtual_time(failed_after, 2 * INTERVAL, "failed");
+        assert_eq!(err.close_code(), Some(CloseCode::INTERNAL_ERROR));
+        // The pong timeout passed after the ping with nothing received.
+        assert_virtual_time(failed_after, INTERVAL + PONG_TIMEOUT, "failed");
         assert!(ended, "the stream ends after the failure");
-        // Nothing but the end of the transport follows (no data, no further pings).
-        while let Some(frame) = read_frame(&mut raw).await {
-            assert_eq!(frame.opcode, CLOSE, "unexpected {frame:?}");
-        }
     })
     .await;
 }
@@ -77,25 +80,23 @@ async fn peer_answering_pings_keeps_the_connection_open() {
             seen
         });
 
-        // Answer every ping for six intervals (and half of one, so that no tick falls on the end).
-        let until = started + 6 * INTERVAL + INTERVAL / 2;
+        // Answer every ping at once, for four intervals (and half of one, so that no ping falls on the
+        // end).
+        let until = started + 4 * INTERVAL + INTERVAL / 2;
         let mut pings: u32 = 0;
+        let mut last = started;
         while let Ok(frame) = tokio::time::timeout_at(until, read_frame(&mut raw)).await {
             let frame = frame.expect("the server closed the connection");
             assert_eq!(frame.opcode, PING, "{frame:?}");
-            // A tick after a pong finds the peer alive and sends nothing, so the pings come at every
-            // other tick: the first, third and fifth.
-            assert_virtual_time(
-                started.elapsed(),
-                (2 * pings + 1) * INTERVAL,
-                &format!("ping {pings} came"),
-            );
+            // Each ping comes an interval after the last sign of life: the start, then each pong.
+            assert_virtual_time(last.elapsed(), INTERVAL, &format!("ping {pings} came"));
+            last = Instant::now();
             pings += 1;
             raw.write_all(&client_frame(PONG, &frame.payload))
                 .await
                 .unwrap();
         }
-        assert_eq!(pings, 3, "{pings} pings");
+        assert_eq!(pings, 4, "{pings} pings");
         assert!(!server.is_finished(), "the connection is still open");
 
         raw.write_all(&client_frame(CLOSE, &close_body(1000, "")))
@@ -106,7 +107,7 @@ async fn peer_answering_pings_keeps_the_connection_open() {
         let seen = server.await.unwrap();
         let (close, pongs) = seen.split_last().unwrap();
         assert!(matches!(close, Message::Close(Some(_))), "{close:?}");
-        assert_eq!(pongs.len(), 3, "one pong per ping");
+        assert_eq!(pongs.len(), 4, "one pong per ping");
         assert!(pongs.iter().all(|m| matches!(m, Message::Pong(_))));
     })
     .await;
@@ -126,23 +127,24 @@ async fn reading_peer_answers_pings_by_itself() {
         let (mut client, _) = client.unwrap();
         let server = tokio::spawn(echo(server.unwrap()));
         let started = Instant::now();
-        // Read (and so run the timers) through ten intervals of application silence: only the pongs
-        // answering the keepalive pings arrive, one at every other tick (a tick after a pong sends
-        // nothing): the first, third, fifth, seventh and ninth. Half an interval more keeps the end off a
-        // tick.
-        let until = started + 10 * CLIENT_INTERVAL + CLIENT_INTERVAL / 2;
+        // Read (and so run the timers) through six intervals of application silence: only the pongs
+        // answering the keepalive pings arrive, each an interval after the one before (the pong is the
+        // last sign of life). Half an interval more keeps the end off a ping.
+        let until = started + 6 * CLIENT_INTERVAL + CLIENT_INTERVAL / 2;
         let mut pongs = 0;
+        let mut last = started;
         while let Ok(item) = tokio::time::timeout_at(until, client.next()).await {
             let message = item.expect("the connection is open").unwrap();
             assert!(matches!(message, Message::Pong(_)), "{message:?}");
             assert_virtual_time(
-                started.elapsed(),
-                (2 * pongs + 1) * CLIENT_INTERVAL,
+                last.elapsed(),
+                CLIENT_INTERVAL,
                 &format!("pong {pongs} came"),
             );
+            last = Instant::now();
             pongs += 1;
         }
-        assert_eq!(pongs, 5, "{pongs} pongs");
+        assert_eq!(pongs, 6, "{pongs} pongs");
         client.send(Message::text("still here")).await.unwrap();
         assert_eq!(
             client.next().await.unwrap().unwrap(),
@@ -177,8 +179,8 @@ async fn peer_sending_data_keeps_the_connection_open() {
         raw.write_all(&client_frame(CLOSE, &close_body(1000, "")))
             .await
             .unwrap();
-        // Data came three times an interval, so every tick found the peer alive and no ping was sent:
-        // the first frame is the close reply.
+        // Data came three times an interval, so the peer was never silent for an interval and no ping was
+        // sent: the first frame is the close reply.
         let reply = read_frame(&mut raw).await.expect("a close reply");
         assert_eq!(reply.close_code(), 1000, "{reply:?}");
         expect_eof(&mut raw).await;

@@ -239,7 +239,9 @@ mod cost {
     fn deliver(from: &mut Connection, from_account: usize, to: &mut Connection, to_account: usize) {
         // The copy in between is nobody's.
         let wire = from.poll_transmit().to_vec();
-        on(from_account, || from.advance_transmit(wire.len()));
+        on(from_account, || {
+            from.advance_transmit(wslane::Instant::ZERO, wire.len())
+        });
         on(to_account, || {
             to.handle_input(wslane::Instant::ZERO, &wire);
             match to.poll_event() {
@@ -294,7 +296,7 @@ mod cost {
             let out = client.poll_transmit();
             wire.extend_from_slice(out);
             let n = out.len();
-            client.advance_transmit(n);
+            client.advance_transmit(wslane::Instant::ZERO, n);
         }
         let compress = start.elapsed();
         let start = Instant::now();

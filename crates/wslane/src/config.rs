@@ -35,10 +35,32 @@ pub struct Config {
     /// message larger than this is still accepted when the buffer is below it, and an empty buffer always
     /// takes one message. Default: 1 MiB.
     pub max_output_buffer: usize,
-    /// Keepalive: when nothing has been received for this long, send a ping; when nothing has been received
-    /// for another interval after that, fail with [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout).
-    /// Default: off.
-    pub keepalive: Option<Duration>,
+    /// Keepalive: when nothing has been received for this long, send a ping (`None`: never). Any bytes
+    /// received count as a sign of life, not only the pong. Default: 20 s, as in Python's `websockets`: a
+    /// peer that vanished without closing the transport (a dropped network, a sleeping laptop, a NAT that
+    /// forgot the mapping) is otherwise never noticed, and a ping every 20 s of silence also keeps most
+    /// middleboxes from dropping an idle connection. A busy connection sends no pings at all.
+    pub ping_interval: Option<Duration>,
+    /// Keepalive: when nothing has been received for this long after the ping sent at
+    /// [`ping_interval`](Self::ping_interval), the connection fails with
+    /// [`Error::KeepaliveTimeout`](crate::Error::KeepaliveTimeout) and a close frame with 1011 is queued
+    /// before the transport is closed. Unused while `ping_interval` is `None`. Default: 20 s (as
+    /// `websockets`), so a dead peer is given up on after at most 40 s of silence.
+    pub pong_timeout: Duration,
+    /// A connection whose output makes no progress for this long is failed with
+    /// [`Error::WriteTimeout`](crate::Error::WriteTimeout): output was queued, and the driver reported no
+    /// bytes transmitted ([`Connection::advance_transmit`](crate::Connection::advance_transmit)) for this
+    /// long, so the peer has stopped reading (its receive window stays closed). The queued output is
+    /// dropped and [`Connection::should_close_transport`](crate::Connection::should_close_transport) turns
+    /// true; no close frame can be sent, since the output is stuck. `None`: never.
+    ///
+    /// The clock restarts at every transmission that makes progress, not only when the output is empty:
+    /// a peer that reads slowly but steadily, or a sender that keeps the buffer topped up at full speed,
+    /// is never cut off; only a stall is. (A peer that reads a byte now and then is bounded by
+    /// [`max_output_buffer`](Self::max_output_buffer) instead, through backpressure.) Default: 30 s, longer
+    /// than any stall a healthy TCP connection shows, short enough that a reader that stopped does not
+    /// hold its socket and buffers for minutes.
+    pub write_timeout: Option<Duration>,
     /// How long to wait for the peer's close frame after sending one, and (for a client) for the server to
     /// close the transport after the close handshake, before giving up. Default: 10 s.
     pub close_timeout: Duration,
@@ -53,7 +75,9 @@ impl Default for Config {
             auto_pong: true,
             fragment_size: None,
             max_output_buffer: 1 << 20,
-            keepalive: None,
+            ping_interval: Some(Duration::from_secs(20)),
+            pong_timeout: Duration::from_secs(20),
+            write_timeout: Some(Duration::from_secs(30)),
             close_timeout: Duration::from_secs(10),
         }
     }

@@ -154,19 +154,30 @@ impl core::error::Error for SendError {}
 pub enum Error {
     /// The peer violated the protocol; a close frame with the error's code was queued.
     Protocol(ProtocolError),
-    /// Keepalive: nothing was received for two ping intervals, so the peer is presumed gone.
+    /// The peer's fault (or the network's): nothing was received for
+    /// [`Config::ping_interval`](crate::Config::ping_interval) and then, after our ping, for
+    /// [`Config::pong_timeout`](crate::Config::pong_timeout), so the peer is presumed gone. A close frame
+    /// with 1011 was queued, in case it is still there.
     KeepaliveTimeout,
+    /// The peer's fault (or the network's): our output made no progress for
+    /// [`Config::write_timeout`](crate::Config::write_timeout), so the peer has stopped reading. The
+    /// output was dropped and no close frame could be sent: the peer sees the transport end (1006).
+    WriteTimeout,
     /// The close handshake did not finish within the configured close timeout.
     CloseTimeout,
 }
 
 impl Error {
-    /// The close code that describes this error: the one sent for a protocol error, 1006 otherwise.
+    /// The close code that describes this error: the one sent for a protocol error; 1011 for a keepalive
+    /// timeout (sent too) and for a write timeout (not sent: the output is stuck, but it is the code a
+    /// server reports for a peer it gave up on, and it tells the two timeouts from an abrupt end); 1006
+    /// for a close timeout (the handshake never finished).
     #[must_use]
     pub const fn close_code(&self) -> CloseCode {
         match self {
             Error::Protocol(err) => err.close_code(),
-            Error::KeepaliveTimeout | Error::CloseTimeout => CloseCode::ABNORMAL_CLOSURE,
+            Error::KeepaliveTimeout | Error::WriteTimeout => CloseCode::INTERNAL_ERROR,
+            Error::CloseTimeout => CloseCode::ABNORMAL_CLOSURE,
         }
     }
 }
@@ -182,6 +193,7 @@ impl fmt::Display for Error {
         match self {
             Error::Protocol(err) => write!(f, "protocol error ({}): {err}", err.close_code()),
             Error::KeepaliveTimeout => f.write_str("keepalive timeout: the peer stopped answering"),
+            Error::WriteTimeout => f.write_str("write timeout: the peer stopped reading"),
             Error::CloseTimeout => f.write_str("the close handshake timed out"),
         }
     }

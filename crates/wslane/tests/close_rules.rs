@@ -451,7 +451,7 @@ fn a_zero_output_limit_sends_one_message_at_a_time() {
         Err(wslane::SendError::BufferFull)
     );
     let queued = server.poll_transmit().len();
-    server.advance_transmit(queued);
+    server.advance_transmit(Instant::ZERO, queued);
     server.sender().send_text("second").unwrap();
 }
 
@@ -484,7 +484,7 @@ fn a_client_times_its_wait_for_the_transports_end_from_the_close_frames_arrival(
 #[test]
 fn a_connection_created_with_keepalive_reports_its_first_deadline_at_once() {
     let mut config = Config::default();
-    config.keepalive = Some(Duration::from_secs(30));
+    config.ping_interval = Some(Duration::from_secs(30));
     for role in ROLES {
         let conn = match role {
             Role::Server => Connection::server(ms(7_000), config),

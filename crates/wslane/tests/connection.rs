@@ -421,12 +421,12 @@ fn max_output_buffer_refuses_sends_until_transmitted() {
     assert_eq!(server.sender().pong(b""), Err(SendError::BufferFull));
     assert_eq!(server.buffered_output(), 204, "refused sends queue nothing");
     // Transmitting part of it is not enough while 100 bytes or more remain.
-    server.advance_transmit(104);
+    server.advance_transmit(Instant::ZERO, 104);
     assert_eq!(
         server.sender().send_text("more"),
         Err(SendError::BufferFull)
     );
-    server.advance_transmit(1);
+    server.advance_transmit(Instant::ZERO, 1);
     server.sender().send_text("more").unwrap();
     assert_eq!(server.buffered_output(), 99 + 6);
     assert_eq!(
@@ -465,13 +465,20 @@ fn ping_flood_while_we_never_transmit_holds_one_pong() {
     }
 }
 
+/// Keepalive with a 1 s ping interval and a 500 ms pong timeout, and no write timeout.
+fn keepalive_config() -> Config {
+    let mut config = Config::default();
+    config.ping_interval = Some(Duration::from_secs(1));
+    config.pong_timeout = Duration::from_millis(500);
+    config.write_timeout = None;
+    config
+}
+
 #[test]
 fn keepalive_pings_a_quiet_peer_then_times_out() {
-    let mut config = Config::default();
-    config.keepalive = Some(Duration::from_secs(1));
     for role in ROLES {
         // Created at 0 ms: keepalive is armed from creation, with a real deadline.
-        let mut conn = connection(role, config);
+        let mut conn = connection(role, keepalive_config());
         assert_eq!(conn.poll_timeout(), Some(ms(1000)));
         conn.handle_timeout(ms(0));
         assert_eq!(
@@ -484,27 +491,53 @@ fn keepalive_pings_a_quiet_peer_then_times_out() {
             conn.poll_transmit().is_empty(),
             "an early call does nothing"
         );
+        // The ping goes out after the ping interval.
         conn.handle_timeout(ms(1000));
         let sent = take_sent(&mut conn);
         assert_eq!(sent.len(), 1);
         assert_eq!((sent[0].opcode, sent[0].payload.len()), (OpCode::Ping, 0));
         assert_eq!(conn.poll_event(), Ok(None));
-        assert_eq!(conn.poll_timeout(), Some(ms(2000)));
-        conn.handle_timeout(ms(2000));
+        // The failure comes the pong timeout after the ping.
+        assert_eq!(conn.poll_timeout(), Some(ms(1500)));
+        conn.handle_timeout(ms(1499));
+        assert_eq!(conn.poll_event(), Ok(None), "not before the pong timeout");
+        conn.handle_timeout(ms(1500));
         assert_eq!(conn.poll_event(), Err(Error::KeepaliveTimeout));
-        assert_eq!(Error::KeepaliveTimeout.close_code().get(), 1006);
+        assert_eq!(Error::KeepaliveTimeout.close_code().get(), 1011);
         assert_eq!(conn.poll_event(), Ok(None), "reported once");
         assert_eq!(conn.state(), State::Failed);
         assert!(conn.should_close_transport());
-        assert!(conn.poll_transmit().is_empty(), "1006 is never sent");
+        assert_eq!(conn.poll_timeout(), None, "no timer after the failure");
         assert_eq!(conn.sender().send_text("late"), Err(SendError::Closed));
     }
 }
 
 #[test]
+fn keepalive_timeout_queues_a_1011_close_frame_before_the_transport_closes() {
+    let mut server = connection(Role::Server, keepalive_config());
+    server.handle_timeout(ms(1000));
+    let _ping = take_sent(&mut server);
+    server.handle_timeout(ms(1500));
+    assert!(server.should_close_transport());
+    // The exact bytes: an unmasked close frame, 19 bytes of payload: 1011 and the reason.
+    let mut expected = vec![0x88, 19, 0x03, 0xf3];
+    expected.extend_from_slice(b"keepalive timeout");
+    assert_eq!(server.poll_transmit(), &expected[..]);
+    assert_eq!(server.poll_event(), Err(Error::KeepaliveTimeout));
+    // A client masks it, with the same body.
+    let mut client = connection(Role::Client, keepalive_config());
+    client.handle_timeout(ms(1000));
+    let _ping = take_sent(&mut client);
+    client.handle_timeout(ms(1500));
+    let sent = take_sent(&mut client);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].opcode, OpCode::Close);
+    assert_eq!(sent[0].payload, close_body(1011, "keepalive timeout"));
+}
+
+#[test]
 fn keepalive_is_satisfied_by_any_input() {
-    let mut config = Config::default();
-    config.keepalive = Some(Duration::from_secs(1));
+    let config = keepalive_config();
     let mut server = connection(Role::Server, config);
     // The peer talks every 900 ms: no ping is ever needed.
     for i in 1..=20 {
@@ -516,24 +549,41 @@ fn keepalive_is_satisfied_by_any_input() {
         server.handle_timeout(ms(i * 900));
         assert_eq!(server.poll_event(), Ok(None));
     }
-    // Quiet after a ping, then a pong arrives: no timeout, and the next quiet interval pings again.
+    // Quiet after a ping, then a pong arrives within the pong timeout: no failure, and the next ping
+    // comes a ping interval after the pong.
     let mut server = connection(Role::Server, config);
     server.handle_timeout(ms(1000));
     assert_eq!(take_sent(&mut server)[0].opcode, OpCode::Ping);
-    server.handle_input(ms(1500), &frame_to(Role::Server, FIN | PONG, b""));
+    server.handle_input(ms(1400), &frame_to(Role::Server, FIN | PONG, b""));
     assert_eq!(events(&mut server), [Ev::Pong(vec![])]);
-    server.handle_timeout(ms(2000));
+    assert_eq!(server.poll_timeout(), Some(ms(2400)));
+    server.handle_timeout(ms(2399));
     assert_eq!(server.poll_event(), Ok(None));
     assert!(server.poll_transmit().is_empty());
-    server.handle_timeout(ms(3000));
+    server.handle_timeout(ms(2400));
     assert_eq!(take_sent(&mut server)[0].opcode, OpCode::Ping);
     assert_eq!(server.state(), State::Open);
+}
+
+/// Bytes that arrive between two deadlines move the next ping to an interval after them; the deadline
+/// reported may be earlier (it is not re-armed at every read), and a call at it only re-arms.
+#[test]
+fn keepalive_pings_an_interval_after_the_last_bytes_received() {
+    let mut server = connection(Role::Server, keepalive_config());
+    server.handle_input(ms(700), &frame_to(Role::Server, FIN | TEXT, b"hi"));
+    assert_eq!(events(&mut server), [Ev::Text("hi".into())]);
+    server.handle_timeout(ms(1000));
+    assert!(server.poll_transmit().is_empty(), "bytes came 300 ms ago");
+    assert_eq!(server.poll_timeout(), Some(ms(1700)));
+    server.handle_timeout(ms(1700));
+    assert_eq!(take_sent(&mut server)[0].opcode, OpCode::Ping);
+    assert_eq!(server.poll_timeout(), Some(ms(2200)));
 }
 
 #[test]
 fn keepalive_never_fails_a_pair_that_answers() {
     let mut config = Config::default();
-    config.keepalive = Some(Duration::from_millis(100));
+    config.ping_interval = Some(Duration::from_millis(100));
     let mut pair = Pair::new(config);
     for step in 0..100 {
         let now = ms(step * 50);
@@ -550,13 +600,126 @@ fn keepalive_never_fails_a_pair_that_answers() {
     );
 }
 
+/// The defaults: keepalive on, a ping after 20 s of silence and failure 20 s after it (as Python's
+/// `websockets`); a write timeout of 30 s.
 #[test]
-fn no_timers_by_default() {
-    let mut server = connection(Role::Server, Config::default());
-    assert_eq!(server.poll_timeout(), None);
-    server.handle_timeout(ms(1_000_000));
-    assert!(server.poll_transmit().is_empty());
+fn default_keepalive_pings_at_20_s_and_gives_up_at_40_s() {
+    let config = Config::default();
+    assert_eq!(config.ping_interval, Some(Duration::from_secs(20)));
+    assert_eq!(config.pong_timeout, Duration::from_secs(20));
+    assert_eq!(config.write_timeout, Some(Duration::from_secs(30)));
+    let mut server = connection(Role::Server, config);
+    assert_eq!(server.poll_timeout(), Some(ms(20_000)));
+    server.handle_timeout(ms(20_000));
+    assert_eq!(take_sent(&mut server)[0].opcode, OpCode::Ping);
+    server.handle_timeout(ms(39_999));
     assert_eq!(server.state(), State::Open);
+    server.handle_timeout(ms(40_000));
+    assert_eq!(server.poll_event(), Err(Error::KeepaliveTimeout));
+}
+
+#[test]
+fn no_keepalive_and_no_write_timer_when_turned_off() {
+    let mut config = Config::default();
+    config.ping_interval = None;
+    config.write_timeout = None;
+    let mut server = connection(Role::Server, config);
+    assert_eq!(server.poll_timeout(), None);
+    server.sender().send_text("never transmitted").unwrap();
+    server.handle_timeout(ms(1_000_000));
+    assert_eq!(server.poll_timeout(), None);
+    assert_eq!(server.state(), State::Open);
+}
+
+/// A 5 s write timeout and no keepalive.
+fn write_timeout_config() -> Config {
+    let mut config = Config::default();
+    config.ping_interval = None;
+    config.write_timeout = Some(Duration::from_secs(5));
+    config
+}
+
+#[test]
+fn output_never_transmitted_fails_at_exactly_the_write_timeout() {
+    for role in ROLES {
+        let mut conn = connection(role, write_timeout_config());
+        conn.handle_input(ms(100), b"");
+        assert_eq!(conn.poll_timeout(), None, "nothing queued, no timer");
+        // A command carries no time: the write timer asks to be armed at once.
+        conn.sender().send_text("stuck").unwrap();
+        assert_eq!(
+            conn.poll_timeout(),
+            Some(ms(100)),
+            "call back with the time"
+        );
+        conn.handle_timeout(ms(1000));
+        assert_eq!(conn.poll_timeout(), Some(ms(6000)), "armed from 1 s");
+        conn.handle_timeout(ms(5999));
+        assert_eq!(conn.state(), State::Open);
+        assert!(!conn.should_close_transport());
+        conn.handle_timeout(ms(6000));
+        assert_eq!(conn.poll_event(), Err(Error::WriteTimeout));
+        assert_eq!(Error::WriteTimeout.close_code().get(), 1011);
+        assert_eq!(conn.poll_event(), Ok(None), "reported once");
+        assert_eq!(conn.state(), State::Failed);
+        assert!(conn.should_close_transport());
+        // The output is dropped (it cannot be delivered), and no close frame is queued behind it.
+        assert_eq!(conn.buffered_output(), 0);
+        assert!(conn.poll_transmit().is_empty());
+        assert_eq!(conn.poll_timeout(), None);
+    }
+}
+
+#[test]
+fn output_transmitted_in_time_never_fails() {
+    let mut server = connection(Role::Server, write_timeout_config());
+    server.sender().send_binary(&[7; 100]).unwrap();
+    server.handle_timeout(ms(0));
+    assert_eq!(server.poll_timeout(), Some(ms(5000)));
+    // Progress at 4 s: the stall starts again from there.
+    server.advance_transmit(ms(4000), 10);
+    assert_eq!(server.poll_timeout(), Some(ms(9000)));
+    server.handle_timeout(ms(8999));
+    assert_eq!(server.state(), State::Open);
+    // Drained at 8.999 s: no timer at all.
+    let left = server.buffered_output();
+    server.advance_transmit(ms(8999), left);
+    assert_eq!(server.poll_timeout(), None);
+    server.handle_timeout(ms(100_000));
+    assert_eq!(server.state(), State::Open);
+    // Queued again much later: a new wait, from the transmission that brings the time.
+    server.sender().send_text("again").unwrap();
+    server.advance_transmit(ms(200_000), 1);
+    assert_eq!(server.poll_timeout(), Some(ms(205_000)));
+}
+
+#[test]
+fn a_keepalive_ping_that_cannot_be_transmitted_starts_the_write_timer() {
+    let mut config = write_timeout_config();
+    config.ping_interval = Some(Duration::from_secs(1));
+    config.pong_timeout = Duration::from_secs(60);
+    let mut server = connection(Role::Server, config);
+    server.handle_timeout(ms(1000));
+    assert_eq!(server.buffered_output(), 2, "the ping is queued");
+    assert_eq!(server.poll_timeout(), Some(ms(6000)));
+    server.handle_timeout(ms(6000));
+    assert_eq!(server.poll_event(), Err(Error::WriteTimeout));
+}
+
+/// Once our close is sent the write timer still runs (the close timer too): a peer that stopped reading
+/// is cut off at whichever comes first.
+#[test]
+fn the_write_timer_runs_while_closing() {
+    let mut config = write_timeout_config();
+    config.close_timeout = Duration::from_secs(60);
+    let mut server = connection(Role::Server, config);
+    server.sender().close(code(1013), "too slow").unwrap();
+    server.handle_timeout(ms(0));
+    assert_eq!(server.poll_timeout(), Some(ms(5000)));
+    server.handle_timeout(ms(5000));
+    assert_eq!(server.poll_event(), Err(Error::WriteTimeout));
+    assert!(server.should_close_transport());
+    assert!(server.poll_transmit().is_empty());
 }
 
 #[test]
@@ -599,19 +762,20 @@ fn a_client_masks_every_frame_with_the_next_key() {
 #[test]
 fn keepalive_stops_once_the_close_handshake_starts() {
     let mut config = Config::default();
-    config.keepalive = Some(Duration::from_secs(1));
+    config.ping_interval = Some(Duration::from_secs(1));
     config.close_timeout = Duration::from_secs(10);
     let mut server = connection(Role::Server, config);
     server.handle_timeout(ms(0));
     server.sender().close(code(1000), "").unwrap();
-    let _ = take_sent(&mut server);
     // A command carries no time: the close timer is armed by the next call that does.
     assert_eq!(
         server.poll_timeout(),
         Some(ms(0)),
         "call back at once with the time"
     );
-    server.handle_timeout(ms(0));
+    // Reporting the transmission (at 0 ms) is such a call.
+    let _ = take_sent(&mut server);
+    assert_eq!(server.poll_timeout(), Some(ms(10_000)));
     for t in (500..10_000).step_by(500) {
         server.handle_timeout(ms(t));
         assert!(

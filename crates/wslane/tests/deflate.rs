@@ -658,13 +658,13 @@ fn round_trips_every_window_size_through_negotiation() {
             for _ in 0..3 {
                 client.sender().send_text(&text).unwrap();
                 let wire = client.poll_transmit().to_vec();
-                client.advance_transmit(wire.len());
+                client.advance_transmit(Instant::ZERO, wire.len());
                 assert!(wire.len() < text.len() / 2, "compressed ({bits} bits)");
                 server.handle_input(Instant::ZERO, &wire);
                 assert_eq!(server.poll_event(), Ok(Some(Event::Text(text.as_str()))));
                 server.sender().send_binary(text.as_bytes()).unwrap();
                 let wire = server.poll_transmit().to_vec();
-                server.advance_transmit(wire.len());
+                server.advance_transmit(Instant::ZERO, wire.len());
                 client.handle_input(Instant::ZERO, &wire);
                 assert_eq!(
                     client.poll_event(),
@@ -850,7 +850,7 @@ fn answered_no_context_takeover_is_applied_by_both_codecs() {
         for _ in 0..2 {
             pair.client.sender().send_text(&message).unwrap();
             let wire = pair.client.poll_transmit().to_vec();
-            pair.client.advance_transmit(wire.len());
+            pair.client.advance_transmit(Instant::ZERO, wire.len());
             payloads.push(parse_frames(&wire).remove(0).payload);
             pair.server.handle_input(Instant::ZERO, &wire);
             assert_eq!(events(&mut pair.server), [text(&message)]);
@@ -1259,7 +1259,7 @@ fn the_handshake_negotiates_and_installs_the_codec() {
         for _ in 0..2 {
             pair.client.sender().send_text(&message).unwrap();
             let wire = pair.client.poll_transmit().to_vec();
-            pair.client.advance_transmit(wire.len());
+            pair.client.advance_transmit(Instant::ZERO, wire.len());
             let sent = parse_frames(&wire);
             assert_eq!(sent[0].rsv != 0, compressed);
             assert_eq!(sent[0].payload.len() < message.len() / 2, compressed);
@@ -1270,7 +1270,7 @@ fn the_handshake_negotiates_and_installs_the_codec() {
                 .send_binary(message.as_bytes())
                 .unwrap();
             let wire = pair.server.poll_transmit().to_vec();
-            pair.server.advance_transmit(wire.len());
+            pair.server.advance_transmit(Instant::ZERO, wire.len());
             assert_eq!(parse_frames(&wire)[0].rsv != 0, compressed);
             pair.client.handle_input(Instant::ZERO, &wire);
             assert_eq!(
@@ -1870,7 +1870,7 @@ fn the_peer_decodes_a_mix_with_context_takeover() {
             .unwrap();
         pair.client.sender().send_text(&long[..2000]).unwrap();
         let wire = pair.client.poll_transmit().to_vec();
-        pair.client.advance_transmit(wire.len());
+        pair.client.advance_transmit(Instant::ZERO, wire.len());
         let frames = parse_frames(&wire);
         let repeat_frames: Vec<_> = frames.iter().filter(|f| f.rsv != 0).collect();
         assert_eq!(repeat_frames.len(), 4, "four compressed messages");
@@ -2045,7 +2045,7 @@ fn transfer(
         }
     }
     let wire = from.poll_transmit().to_vec();
-    from.advance_transmit(wire.len());
+    from.advance_transmit(Instant::ZERO, wire.len());
     let frames = parse_frames(&wire);
     let mut in_message = false;
     for frame in &frames {

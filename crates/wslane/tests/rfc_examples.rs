@@ -270,11 +270,11 @@ fn server_encodes_the_unmasked_examples() {
     let mut server = Connection::server(Instant::ZERO, Config::default());
     server.sender().send_text("Hello").unwrap();
     assert_eq!(server.poll_transmit(), &UNMASKED_TEXT);
-    server.advance_transmit(UNMASKED_TEXT.len());
+    server.advance_transmit(Instant::ZERO, UNMASKED_TEXT.len());
 
     server.sender().ping(b"Hello").unwrap();
     assert_eq!(server.poll_transmit(), &UNMASKED_PING);
-    server.advance_transmit(UNMASKED_PING.len());
+    server.advance_transmit(Instant::ZERO, UNMASKED_PING.len());
 
     server
         .sender()
@@ -301,7 +301,7 @@ fn client_with_the_rfc_key_encodes_the_masked_examples() {
     let mut client = rfc_client();
     client.sender().send_text("Hello").unwrap();
     assert_eq!(client.poll_transmit(), &MASKED_TEXT);
-    client.advance_transmit(MASKED_TEXT.len());
+    client.advance_transmit(Instant::ZERO, MASKED_TEXT.len());
 
     client.sender().pong(b"Hello").unwrap();
     assert_eq!(client.poll_transmit(), &MASKED_PONG);

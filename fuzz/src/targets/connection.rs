@@ -55,7 +55,7 @@ pub struct Setup {
     pub max_output: u16,
     /// `fragment_size` when bit 5 is set.
     pub fragment_size: u8,
-    /// The keepalive interval in milliseconds when bit 3 is set.
+    /// The keepalive's ping interval, and its pong timeout, in milliseconds when bit 3 is set.
     pub keepalive_ms: u16,
     /// The close timeout in milliseconds.
     pub close_timeout_ms: u16,
@@ -123,8 +123,11 @@ impl Setup {
             ReceiveMode::Messages
         };
         config.auto_pong = self.flags & flags::NO_AUTO_PONG == 0;
-        config.keepalive = (self.flags & flags::KEEPALIVE != 0)
+        config.ping_interval = (self.flags & flags::KEEPALIVE != 0)
             .then(|| Duration::from_millis(self.keepalive_ms.into()));
+        config.pong_timeout = Duration::from_millis(self.keepalive_ms.into());
+        // The write timeout drops the output, which the wire checks do not model: off here.
+        config.write_timeout = None;
         config.fragment_size =
             (self.flags & flags::FRAGMENT_SIZE != 0).then_some(usize::from(self.fragment_size));
         config.close_timeout = Duration::from_millis(self.close_timeout_ms.into());
@@ -867,7 +870,7 @@ impl Run {
         };
         let left = out.len() - n;
         self.wire.extend_from_slice(&out[..n]);
-        self.conn.advance_transmit(n);
+        self.conn.advance_transmit(Instant::from_millis(self.now), n);
         assert_eq!(self.conn.buffered_output(), left);
     }
 
@@ -1140,7 +1143,7 @@ impl Run {
                 ours.next();
             } else {
                 assert!(
-                    ping.is_empty() && self.config.keepalive.is_some(),
+                    ping.is_empty() && self.config.ping_interval.is_some(),
                     "unexpected ping {}",
                     hex(ping)
                 );
@@ -1170,6 +1173,12 @@ impl Run {
             (None, End::PeerClose(1005)) => Some(Vec::new()),
             (None, End::PeerClose(code)) => Some(code.to_be_bytes().to_vec()),
             (None, End::Protocol(err)) => Some(err.close_code().get().to_be_bytes().to_vec()),
+            // The keepalive runs only while open, so its failure always sends 1011.
+            (None, End::Timeout(Error::KeepaliveTimeout)) => {
+                let mut body = 1011u16.to_be_bytes().to_vec();
+                body.extend_from_slice(b"keepalive timeout");
+                Some(body)
+            }
             (None, End::None | End::Abnormal | End::Timeout(_)) => None,
         };
         assert_eq!(

@@ -42,6 +42,8 @@ pub struct WebSocket<S> {
     clock: Clock,
     /// The read timeout last set on the transport.
     read_timeout: Option<Duration>,
+    /// The write timeout was set on the transport (once, before the first write).
+    write_timeout_set: bool,
     /// The connection has ended: receiving returns `None`.
     done: bool,
 }
@@ -65,6 +67,7 @@ impl<S: Transport> WebSocket<S> {
             conn,
             clock: Clock::new(),
             read_timeout: None,
+            write_timeout_set: false,
             done: false,
         }
     }
@@ -174,7 +177,7 @@ impl<S: Transport> WebSocket<S> {
 
     /// Writes everything queued to the transport and flushes it.
     pub fn flush(&mut self) -> Result<(), Error> {
-        self.write_queued().map_err(Error::Io)
+        self.write_queued().map_err(Error::from)
     }
 
     /// Runs the close handshake: sends a close frame, then reads (dropping data messages) until the peer's
@@ -188,8 +191,17 @@ impl<S: Transport> WebSocket<S> {
         Ok(())
     }
 
-    /// Writes queued output until none is left.
+    /// Writes queued output until none is left. A write that blocks for
+    /// [`Config::write_timeout`](wslane::Config::write_timeout) (the transport's write timeout) lets the
+    /// connection's timers fire: a write timeout fails the connection, and its error comes back inside an
+    /// [`io::ErrorKind::TimedOut`] error (`Error::from` turns it back into [`Error::Protocol`]). Other
+    /// timers (keepalive) wait while a write blocks.
     fn write_queued(&mut self) -> io::Result<()> {
+        if !self.write_timeout_set {
+            let timeout = self.conn.config().write_timeout.filter(|t| !t.is_zero());
+            self.io.set_write_timeout(timeout)?;
+            self.write_timeout_set = true;
+        }
         let mut wrote = false;
         loop {
             let out = self.conn.poll_transmit();
@@ -199,10 +211,20 @@ impl<S: Transport> WebSocket<S> {
             match self.io.write(out) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    self.conn.advance_transmit(n);
+                    self.conn.advance_transmit(self.clock.now(), n);
                     wrote = true;
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) if is_retry(&err) => {
+                    // The transport's write timeout: nothing went out for that long.
+                    self.conn.handle_timeout(self.clock.now());
+                    if self.conn.state() == State::Failed {
+                        if let Err(failure) = self.conn.poll_event() {
+                            self.done = true;
+                            return Err(io::Error::new(io::ErrorKind::TimedOut, failure));
+                        }
+                    }
+                }
                 Err(err) => return Err(err),
             }
         }
@@ -239,6 +261,7 @@ impl<S: Transport> WebSocket<S> {
     /// the sending direction, best effort and within the close timeout.
     fn finish(&mut self) {
         self.done = true;
+        self.write_timeout_set = true;
         let _ = self
             .io
             .set_write_timeout(Some(self.conn.config().close_timeout));
@@ -254,7 +277,7 @@ impl<S: Transport> WebSocket<S> {
         if self.conn.state() == State::Closed {
             None
         } else {
-            Some(Err(Error::Io(err)))
+            Some(Err(err.into()))
         }
     }
 }

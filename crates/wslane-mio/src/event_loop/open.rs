@@ -36,7 +36,7 @@ impl Core {
             let Phase::Open(open) = &mut peer.phase else {
                 return Step::Again;
             };
-            if let Err(err) = write_open(&mut peer.socket, open) {
+            if let Err(err) = write_open(&mut peer.socket, open, now) {
                 self.notify_close(peer, handler, CloseReason::Failed(Error::Io(err)));
                 return Step::Remove;
             }
@@ -137,8 +137,9 @@ impl Core {
     }
 }
 
-/// Writes the 101 response, then the connection's output, until done or the socket would block.
-fn write_open(socket: &mut TcpStream, open: &mut Open) -> io::Result<()> {
+/// Writes the 101 response, then the connection's output, until done or the socket would block; `now`
+/// dates the transmissions (the write timeout runs from the last one).
+fn write_open(socket: &mut TcpStream, open: &mut Open, now: Instant) -> io::Result<()> {
     while open.head_written < open.head.len() {
         match socket.write(&open.head[open.head_written..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -159,7 +160,7 @@ fn write_open(socket: &mut TcpStream, open: &mut Open) -> io::Result<()> {
         }
         match socket.write(out) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => open.conn.advance_transmit(n),
+            Ok(n) => open.conn.advance_transmit(now, n),
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => return Err(err),

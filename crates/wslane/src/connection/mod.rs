@@ -15,7 +15,7 @@ pub use send::Sender;
 use self::receive::Incoming;
 use self::send::Outgoing;
 use self::state::{Input, Lifecycle, Phase};
-use self::timer::{TimerAction, Timers};
+use self::timer::{Applies, TimerAction, Timers};
 use crate::close::CloseCode;
 use crate::config::Config;
 use crate::error::Error;
@@ -140,7 +140,13 @@ impl Connection {
             state: Lifecycle::new(role),
             incoming: Incoming::new(role, &config),
             outgoing: Outgoing::new(keys, config.fragment_size, config.max_output_buffer),
-            timers: Timers::new(now, config.keepalive, config.close_timeout),
+            timers: Timers::new(
+                now,
+                config.ping_interval,
+                config.pong_timeout,
+                config.write_timeout,
+                config.close_timeout,
+            ),
         }
     }
 
@@ -188,7 +194,7 @@ impl Connection {
     /// Bytes received at `now` and queued, as from a transport read. Call
     /// [`poll_event`](Self::poll_event) after.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
-        self.timers.advance(now, self.state.close_timer_applies());
+        self.timers.advance(now, self.timers_applying());
         if self.state.can_receive() && !data.is_empty() {
             self.timers.on_receive();
             self.incoming.extend(data);
@@ -204,7 +210,7 @@ impl Connection {
 
     /// `n` bytes were written into the start of [`read_buffer`](Self::read_buffer), received at `now`.
     pub fn handle_read(&mut self, now: Instant, n: usize) {
-        self.timers.advance(now, self.state.close_timer_applies());
+        self.timers.advance(now, self.timers_applying());
         if n > 0 {
             self.timers.on_receive();
             if self.state.can_receive() {
@@ -216,7 +222,7 @@ impl Connection {
     /// The transport reached its end at `now`: no more bytes will arrive. While frames are still read,
     /// the end is reported by [`poll_event`](Self::poll_event) after the bytes received before it.
     pub fn handle_eof(&mut self, now: Instant) {
-        self.timers.advance(now, self.state.close_timer_applies());
+        self.timers.advance(now, self.timers_applying());
         if self.state.can_receive() {
             self.incoming.eof = true;
         } else {
@@ -225,30 +231,47 @@ impl Connection {
     }
 
     /// The time is `now`: fires expired timers (an early call does nothing).
+    ///
+    /// - Keepalive ([`Config::ping_interval`]): queues a ping after the interval with nothing received;
+    ///   after [`Config::pong_timeout`] more with nothing received, fails the connection with
+    ///   [`Error::KeepaliveTimeout`] and queues a close frame with 1011.
+    /// - Write timeout ([`Config::write_timeout`]): fails the connection with [`Error::WriteTimeout`] when
+    ///   queued output made no progress for that long, and drops the output (it cannot be delivered).
+    /// - Close timeout ([`Config::close_timeout`]): fails a close handshake that did not finish (or ends a
+    ///   client's wait for the server to close the transport).
+    ///
+    /// A failure is returned once by [`poll_event`](Self::poll_event), and
+    /// [`should_close_transport`](Self::should_close_transport) turns true.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let action = self.timers.handle(
-            now,
-            self.state.keepalive_applies(),
-            self.state.close_timer_applies(),
-        );
-        match action {
+        match self.timers.handle(now, self.timers_applying()) {
             Some(TimerAction::SendPing) => self.outgoing.write_control(OpCode::Ping, &[]),
             Some(TimerAction::KeepaliveExpired) => {
                 self.fail(Input::Failure, Error::KeepaliveTimeout)
             }
+            Some(TimerAction::WriteExpired) => self.fail(Input::Failure, Error::WriteTimeout),
             Some(TimerAction::CloseExpired) => self.fail(Input::CloseTimeout, Error::CloseTimeout),
             None => {}
         }
+        // A ping or a close frame just queued starts the write timer now.
+        self.timers.advance(now, self.timers_applying());
     }
 
     /// The instant at which [`handle_timeout`](Self::handle_timeout) should next be called, if any. With
     /// keepalive on, there is always one while the connection is open.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.poll(
-            self.state.keepalive_applies(),
-            self.state.close_timer_applies(),
-        )
+        self.timers.poll(self.timers_applying())
+    }
+
+    /// Which timers apply now: keepalive and the close timer as the state table says; the write timer
+    /// while output is queued and the connection still reads (once it stops, the close timer or the
+    /// driver's own ending bounds the wait).
+    fn timers_applying(&self) -> Applies {
+        Applies {
+            keepalive: self.state.keepalive_applies(),
+            closing: self.state.close_timer_applies(),
+            writing: self.state.can_receive() && self.outgoing.tx.len() > 0,
+        }
     }
 
     /// Bytes to transmit, oldest first. Report what was written with
@@ -263,9 +286,16 @@ impl Connection {
         self.outgoing.tx.pending()
     }
 
-    /// `n` bytes from the start of [`poll_transmit`](Self::poll_transmit) were written.
-    pub fn advance_transmit(&mut self, n: usize) {
+    /// `n` bytes from the start of [`poll_transmit`](Self::poll_transmit) were written at `now`. Call it
+    /// after every write that took bytes: the write timeout ([`Config::write_timeout`]) runs from the last
+    /// one.
+    pub fn advance_transmit(&mut self, now: Instant, n: usize) {
+        // Output queued by a command since the last call with the time starts its wait here.
+        self.timers.advance(now, self.timers_applying());
         self.outgoing.tx.advance(n);
+        if n > 0 {
+            self.timers.on_transmit(self.timers_applying().writing);
+        }
     }
 
     /// Bytes queued for transmission.
@@ -292,9 +322,10 @@ impl Connection {
     }
 
     /// Applies a failing input (a protocol error, a timeout). If the connection was still reading and the
-    /// table says it failed: queues a close frame for a protocol error, stops reading, and keeps the error
-    /// for [`poll_event`](Self::poll_event) to return once. (A client's close timeout while it waits for
-    /// the transport's end only ends the wait.)
+    /// table says it failed: queues a close frame for a protocol error (with its code) or a keepalive
+    /// timeout (1011), drops the output after a write timeout (it is stuck), stops reading, and keeps the
+    /// error for [`poll_event`](Self::poll_event) to return once. (A client's close timeout while it waits
+    /// for the transport's end only ends the wait.)
     fn fail(&mut self, input: Input, error: Error) {
         if !self.state.can_receive() {
             self.state.handle(input);
@@ -304,13 +335,28 @@ impl Connection {
         if self.state.handle(input) != Phase::Failed {
             return;
         }
-        if let Error::Protocol(err) = error {
-            if was_open {
-                let code = err.close_code().get().to_be_bytes();
-                self.outgoing.write_control(OpCode::Close, &code);
+        match error {
+            Error::Protocol(_) | Error::KeepaliveTimeout if was_open => {
+                let mut body = [0; 2 + KEEPALIVE_REASON.len()];
+                body[..2].copy_from_slice(&error.close_code().get().to_be_bytes());
+                let len = if error == Error::KeepaliveTimeout {
+                    body[2..].copy_from_slice(KEEPALIVE_REASON.as_bytes());
+                    body.len()
+                } else {
+                    2
+                };
+                self.outgoing.write_control(OpCode::Close, &body[..len]);
             }
+            Error::WriteTimeout => {
+                let stuck = self.outgoing.tx.len();
+                self.outgoing.tx.advance(stuck);
+            }
+            _ => {}
         }
         self.outgoing.drop_held_pong();
         self.incoming.fail(error);
     }
 }
+
+/// The reason in the close frame sent when the keepalive gives up.
+const KEEPALIVE_REASON: &str = "keepalive timeout";

@@ -5,7 +5,9 @@
 //!
 //! - **send close**: we queue our close frame ([`Sender::close`](super::Sender::close)).
 //! - **peer close**: the peer's close frame is decoded (the reply, if owed, is queued with it).
-//! - **failure**: a protocol violation by the peer, or the keepalive timeout.
+//! - **failure**: a protocol violation by the peer, the keepalive timeout, or the write timeout. From
+//!   `Open`, a protocol violation queues a close frame with its code and the keepalive timeout one with
+//!   1011; the write timeout drops the output instead, since it is stuck (from `CloseSent` too).
 //! - **EOF**: the transport's end, once every byte received before it was decoded.
 //! - **close timeout**: [`Config::close_timeout`](crate::Config::close_timeout) passed while closing.
 //!
@@ -32,6 +34,9 @@
 //! | `AwaitingEnd` | no   | no      | no        | yes         | no              | `Closed`    |
 //! | `MustClose`   | no   | no      | no        | no          | yes             | `Closed`    |
 //! | `Failed`      | no   | no      | no        | no          | yes             | `Failed`    |
+//!
+//! The write timer is not a column: it runs while output is queued in the states that receive (`Open`,
+//! `CloseSent`); after those, the close timer or the driver's own ending bounds the wait.
 //!
 //! "Close transport": the driver transmits what is queued, then closes the transport
 //! ([`Connection::should_close_transport`](super::Connection::should_close_transport)).

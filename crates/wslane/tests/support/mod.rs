@@ -162,7 +162,7 @@ pub(crate) fn parse_frames(mut bytes: &[u8]) -> Vec<Sent> {
 /// Takes everything `conn` has to transmit, parsed into frames, and checks each is masked as its role requires.
 pub(crate) fn take_sent(conn: &mut Connection) -> Vec<Sent> {
     let bytes = conn.poll_transmit().to_vec();
-    conn.advance_transmit(bytes.len());
+    conn.advance_transmit(Instant::ZERO, bytes.len());
     let frames = parse_frames(&bytes);
     for frame in &frames {
         assert_eq!(
@@ -357,7 +357,7 @@ impl Pair {
 /// Moves `from`'s output to `to`'s input.
 pub(crate) fn carry(from: &mut Connection, to: &mut Connection) -> usize {
     let bytes = from.poll_transmit().to_vec();
-    from.advance_transmit(bytes.len());
+    from.advance_transmit(Instant::ZERO, bytes.len());
     to.handle_input(Instant::ZERO, &bytes);
     bytes.len()
 }
