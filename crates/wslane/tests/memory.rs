@@ -10,8 +10,10 @@ mod support;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use proptest::prelude::*;
 use support::*;
-use wslane::{Config, Connection, Instant, ReceiveMode, Role};
+use wslane::memory::worst_case;
+use wslane::{Config, Connection, DataKind, Event, Instant, ReceiveMode, Role};
 
 // ---------------------------------------------------------------------------------------------------------
 // A counting allocator, per thread: live bytes and their peak. Tests run on several threads at once, so
@@ -172,7 +174,7 @@ fn pair_for(scenario: Scenario, deflate: bool, sender: Role) -> Pair {
     let _ = sender;
     if deflate {
         #[cfg(feature = "deflate")]
-        return deflate::pair(config);
+        return deflate::pair(config, config);
     }
     Pair::new(config)
 }
@@ -182,10 +184,16 @@ mod deflate {
     use super::*;
     use wslane::deflate::{DeflateConfig, PerMessageDeflate};
     use wslane::extension::ExtensionFactory;
+    use wslane::memory::worst_case_with_deflate;
+
+    /// The bound for a connection of [`pair`].
+    pub(super) fn bound(config: &Config) -> usize {
+        worst_case_with_deflate(config, &DeflateConfig::fastest()).total()
+    }
 
     /// A pair with permessage-deflate at level 1 (the defaults otherwise), so debug builds compress the
     /// large messages quickly.
-    pub(super) fn pair(config: Config) -> Pair {
+    pub(super) fn pair(client: Config, server: Config) -> Pair {
         let factory = PerMessageDeflate::new(DeflateConfig::fastest());
         let (element, server_codec) = factory
             .accept(&factory.offers())
@@ -193,9 +201,9 @@ mod deflate {
             .expect("accepted");
         let client_codec = factory.confirm(&element).unwrap();
         Pair {
-            client: Connection::client(Instant::ZERO, config, counting_keys(0x40))
+            client: Connection::client(Instant::ZERO, client, counting_keys(0x40))
                 .with_extension(client_codec),
-            server: Connection::server(Instant::ZERO, config).with_extension(server_codec),
+            server: Connection::server(Instant::ZERO, server).with_extension(server_codec),
         }
     }
 }
@@ -292,4 +300,188 @@ fn deflate_buffers_are_released_after_a_large_frame_read_in_pieces_and_small_who
 #[test]
 fn deflate_send_buffers_are_released_after_a_large_message_and_small_ones() {
     check(Scenario::SendOnly, true);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The computed worst case holds under hostile input within the limits.
+
+/// What the peer sends the connection under test.
+#[derive(Clone, Debug)]
+enum Op {
+    /// A message of `len` bytes: through the extension (compressed, split by the peer's fragment size)
+    /// or in pieces of `piece` bytes; some are over the message limit.
+    Message {
+        text: bool,
+        len: usize,
+        piece: usize,
+        encoded: bool,
+    },
+    Ping(usize),
+    Pong(usize),
+    /// A frame with any first byte (any opcode, RSV bits, FIN): often a violation that fails the
+    /// connection.
+    Raw(u8, usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (any::<bool>(), 0..300_000usize, 1..70_000usize, any::<bool>())
+            .prop_map(|(text, len, piece, encoded)| Op::Message { text, len, piece, encoded }),
+        2 => (0..=125usize).prop_map(Op::Ping),
+        1 => (0..=125usize).prop_map(Op::Pong),
+        1 => (any::<u8>(), 0..70_000usize).prop_map(|(b0, len)| Op::Raw(b0, len)),
+    ]
+}
+
+/// The limits of the connection under test: small, so the cases are quick.
+fn limited(receive_mode: ReceiveMode) -> Config {
+    let mut config = Config::default();
+    config.max_frame_size = 64 << 10;
+    config.max_message_size = 256 << 10;
+    config.max_output_buffer = 256 << 10;
+    config.receive_mode = receive_mode;
+    config
+}
+
+/// The wire bytes the peer's `ops` make, for a connection in `role`.
+fn wire(peer: &mut Connection, role: Role, ops: &[Op]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let take = |peer: &mut Connection, out: &mut Vec<u8>| {
+        let bytes = peer.poll_transmit();
+        out.extend_from_slice(bytes);
+        let n = bytes.len();
+        peer.advance_transmit(n);
+    };
+    for op in ops {
+        match *op {
+            Op::Message {
+                text,
+                len,
+                piece,
+                encoded,
+            } => {
+                let data = vec![b'w'; len];
+                let kind = if text {
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                };
+                let mut sender = peer.sender();
+                if encoded {
+                    if text {
+                        sender
+                            .send_text(std::str::from_utf8(&data).unwrap())
+                            .unwrap();
+                    } else {
+                        sender.send_binary(&data).unwrap();
+                    }
+                } else {
+                    let mut chunks = data.chunks(piece).peekable();
+                    if chunks.peek().is_none() {
+                        sender.send_fragment(kind, &[], true).unwrap();
+                    }
+                    while let Some(chunk) = chunks.next() {
+                        sender
+                            .send_fragment(kind, chunk, chunks.peek().is_none())
+                            .unwrap();
+                    }
+                }
+            }
+            Op::Ping(len) => peer.sender().ping(&vec![7; len]).unwrap(),
+            Op::Pong(len) => peer.sender().pong(&vec![7; len]).unwrap(),
+            Op::Raw(b0, len) => {
+                take(peer, &mut out);
+                out.extend_from_slice(&frame_to(role, b0, &vec![b'r'; len]));
+            }
+        }
+        take(peer, &mut out);
+    }
+    out
+}
+
+/// Drives `conn` as an echo server would over `input`, read in pieces of the sizes `pieces` cycles
+/// through, transmitting everything after each read.
+fn drive(conn: &mut Connection, input: &[u8], pieces: &[usize]) {
+    let mut at = 0;
+    let mut i = 0;
+    while at < input.len() {
+        let piece = pieces[i % pieces.len()];
+        i += 1;
+        let room = conn.read_buffer(1);
+        let n = room.len().min(piece).min(input.len() - at);
+        room[..n].copy_from_slice(&input[at..at + n]);
+        at += n;
+        conn.handle_read(Instant::ZERO, n);
+        loop {
+            let echoed = conn.poll_event_with(|event, sender| match event {
+                Event::Text(text) => {
+                    let _ = sender.send_text(text);
+                }
+                Event::Binary(data) => {
+                    let _ = sender.send_binary(data);
+                }
+                Event::Fragment(fragment) => {
+                    let _ = sender.send_fragment(fragment.kind, fragment.data, fragment.fin);
+                }
+                _ => {}
+            });
+            match echoed {
+                Ok(Some(())) => {}
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+        let n = conn.poll_transmit().len();
+        conn.advance_transmit(n);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_input_within_the_limits_never_exceeds_the_worst_case(
+        ops in proptest::collection::vec(op(), 1..12),
+        pieces in proptest::collection::vec(1..70_000usize, 1..8),
+        server in any::<bool>(),
+        fragments in any::<bool>(),
+        deflate in any::<bool>(),
+        peer_fragment in 1_000..65_000usize,
+    ) {
+        let mode = if fragments { ReceiveMode::Fragments } else { ReceiveMode::Messages };
+        let config = limited(mode);
+        let mut peer_config = Config::default();
+        peer_config.fragment_size = Some(peer_fragment);
+        let role = if server { Role::Server } else { Role::Client };
+        let deflate = deflate && cfg!(feature = "deflate");
+        let (client, server_config) = if server { (peer_config, config) } else { (config, peer_config) };
+        let pair = if deflate {
+            #[cfg(feature = "deflate")]
+            { deflate::pair(client, server_config) }
+            #[cfg(not(feature = "deflate"))]
+            { unreachable!() }
+        } else {
+            Pair::with_configs(client, server_config)
+        };
+        let (mut peer, mut conn) = match role {
+            Role::Server => (pair.client, pair.server),
+            Role::Client => (pair.server, pair.client),
+        };
+        let input = wire(&mut peer, role, &ops);
+        drop(peer);
+        let bound = if deflate {
+            #[cfg(feature = "deflate")]
+            { deflate::bound(&config) }
+            #[cfg(not(feature = "deflate"))]
+            { unreachable!() }
+        } else {
+            worst_case(&config).total()
+        };
+        // Everything the connection allocates from here on (its boxed key source and extension, a few
+        // hundred bytes, exist already).
+        let base = reset_peak();
+        drive(&mut conn, &input, &pieces);
+        let peak = (peak() - base) as usize;
+        prop_assert!(peak <= bound, "peak {peak} B above the start, bound {bound} B");
+    }
 }

@@ -316,8 +316,7 @@ mod tests {
 
     #[test]
     fn release_if_small_releases_only_a_large_buffer_holding_little() {
-        let mut buf = Vec::with_capacity(KEEP_WHEN_IDLE + 1);
-        buf.resize(KEEP_WHEN_IDLE + 1, 0);
+        let mut buf = alloc::vec![0; KEEP_WHEN_IDLE + 1];
         release_if_small(&mut buf);
         assert_eq!(buf.capacity(), KEEP_WHEN_IDLE + 1, "large content: kept");
         buf.truncate(10);
