@@ -14,6 +14,7 @@
 //! | the opening handshake, client and server | [`handshake`] | `alloc` |
 //! | a buffered connection: message assembly, auto-pong, close handshake, keepalive | [`Connection`] | `alloc` |
 //! | permessage-deflate (RFC 7692) | `deflate` | `deflate` (std) |
+//! | a connection's worst-case heap, from its settings | [`memory`] | `alloc` |
 //!
 //! Drivers live in other crates: `wslane-async` runs a connection on any async runtime (with
 //! `wslane-tokio` and `wslane-async-std` binding it to tokio and to async-std/smol), and `wslane-mio`
@@ -46,6 +47,8 @@ pub mod deflate;
 pub mod extension;
 #[cfg(feature = "alloc")]
 pub mod handshake;
+#[cfg(feature = "alloc")]
+pub mod memory;
 #[cfg(feature = "alloc")]
 pub mod message;
 

@@ -27,9 +27,37 @@ const FIRST_READ: usize = 1 << 10;
 /// The most room reads grow to while they keep filling it.
 const MAX_READ: usize = 64 << 10;
 
-/// Up to this size, an emptied buffer is kept for the next read; larger ones (grown for a large frame)
-/// are released, so an idle connection is small.
-const KEEP_WHEN_IDLE: usize = MAX_READ;
+/// The release rule, the same for every buffer of a connection (receive, transmit, reassembly, the
+/// extension's encode scratch): a buffer up to this size is kept for reuse; a larger one (grown for large
+/// traffic) is kept while that traffic continues, and released as soon as it is empty and the frame,
+/// message or burst it last handled was no larger than this. So after large traffic, the first small
+/// message brings the connection back to its idle size.
+pub(crate) const KEEP_WHEN_IDLE: usize = MAX_READ;
+
+/// The most room reads grow to, as [`crate::memory`] counts it.
+pub(crate) const MAX_READ_ROOM: usize = MAX_READ;
+
+/// Releases `buf` under the rule of [`KEEP_WHEN_IDLE`]: its content (`buf.len()` bytes, already handed
+/// out) is what it last handled.
+pub(crate) fn release_if_small(buf: &mut Vec<u8>) {
+    if buf.capacity() > KEEP_WHEN_IDLE && buf.len() <= KEEP_WHEN_IDLE {
+        *buf = Vec::new();
+    }
+}
+
+/// Makes room for `additional` more bytes in `buf`, growing geometrically (few copies for a large message)
+/// but never past `cap` unless the content itself needs more: a message within its limit never costs a
+/// buffer larger than the limit.
+pub(crate) fn reserve_within(buf: &mut Vec<u8>, additional: usize, cap: usize) {
+    if buf.capacity() - buf.len() < additional {
+        let needed = buf.len().saturating_add(additional);
+        let target = buf
+            .capacity()
+            .saturating_mul(2)
+            .clamp(needed, cap.max(needed));
+        buf.reserve_exact(target - buf.len());
+    }
+}
 
 /// The most room reserved ahead for a frame whose header announced its size. The size is the peer's word:
 /// past this (the default frame size limit), room grows only as the bytes arrive, so a header alone can
@@ -66,8 +94,31 @@ impl RxBuffer {
         self.end - self.start
     }
 
+    /// The decoder handled `n` bytes: a frame (or, when streaming, a piece of one). Its size decides
+    /// whether the buffer is kept once empty (see [`KEEP_WHEN_IDLE`]).
     pub(crate) fn consume(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);
+        self.large_frame = n > KEEP_WHEN_IDLE;
+    }
+
+    /// Applies the release rule once the data is handled: an empty buffer grown past
+    /// [`KEEP_WHEN_IDLE`] is released unless the frame in progress or just handled was large, and reads
+    /// start small again. (Called when no event borrows the buffer any more.)
+    pub(crate) fn release_if_idle(&mut self) {
+        self.release_unless_needed(0);
+    }
+
+    /// As [`release_if_idle`](Self::release_if_idle), keeping a buffer that already has `min` bytes of
+    /// room.
+    fn release_unless_needed(&mut self, min: usize) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.capacity() > KEEP_WHEN_IDLE.max(min) && !self.large_frame {
+                self.buf = Vec::new();
+                self.read_size = FIRST_READ;
+            }
+        }
     }
 
     /// The frame being received needs `more` bytes after the data: reserve them now, while little of the
@@ -97,16 +148,9 @@ impl RxBuffer {
     /// Spare room of at least `min` bytes (and at least the current read size) after the data, moving the
     /// data to the front or growing the allocation as needed.
     pub(crate) fn spare(&mut self, min: usize) -> &mut [u8] {
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-            // A large buffer is kept while large frames keep coming (freeing and allocating one per
-            // message costs page faults), and released once a smaller frame was expected.
-            if self.buf.len() > KEEP_WHEN_IDLE.max(min) && !self.large_frame {
-                self.buf = Vec::new();
-                self.read_size = FIRST_READ;
-            }
-        }
+        // A large buffer is kept while large frames keep coming (freeing and allocating one per message
+        // costs page faults), and released once a small one was handled.
+        self.release_unless_needed(min);
         // Reads are offered `read_size` bytes of buffer in all, the data waiting included, so leftover bytes
         // of a frame do not grow the buffer; a frame larger than that grows it.
         let min = min.max(self.read_size.saturating_sub(self.len())).max(1);
@@ -150,16 +194,18 @@ impl RxBuffer {
         self.end += data.len();
     }
 
+    /// Drops the data and releases the buffer: nothing more is read.
     pub(crate) fn clear(&mut self) {
-        self.start = 0;
-        self.end = 0;
+        *self = RxBuffer::default();
     }
 }
 
 /// Encoded frames waiting to be transmitted: `buf[start..]`.
 ///
 /// A large buffer is kept while the bursts written into it stay large (regrowing it, or freeing and
-/// allocating it, for every burst costs copies and page faults), and released once a small burst drains.
+/// allocating it, for every burst costs copies and page faults), and released once a small burst drains
+/// (the rule of [`KEEP_WHEN_IDLE`]; a burst is everything written between two moments the buffer was
+/// empty).
 #[derive(Debug, Default)]
 pub(crate) struct TxBuffer {
     buf: Vec<u8>,
@@ -227,9 +273,58 @@ mod tests {
         assert_eq!(rx.len(), 4 + 40_000);
         assert_eq!(&rx.data_mut()[..5], b"llo w");
         rx.extend(&[b'x'; 100_000]);
-        rx.consume(rx.len());
+        // Small frames (the decoder consumes one at a time).
+        while rx.len() > 0 {
+            rx.consume(rx.len().min(1000));
+        }
         // An emptied large buffer is released on the next read, and reads start small again.
         assert_eq!(rx.spare(16).len(), FIRST_READ);
+    }
+
+    #[test]
+    fn rx_keeps_a_large_buffer_after_a_large_frame_that_arrived_in_one_read() {
+        let mut rx = RxBuffer::default();
+        rx.extend(&[b'x'; 100_000]);
+        rx.consume(100_000);
+        rx.release_if_idle();
+        assert!(
+            rx.buf.capacity() >= 100_000,
+            "kept for the next large frame"
+        );
+        rx.extend(b"small");
+        rx.consume(5);
+        rx.release_if_idle();
+        assert_eq!(rx.buf.capacity(), 0, "released after a small frame");
+    }
+
+    #[test]
+    fn reserve_within_grows_geometrically_up_to_the_cap() {
+        let mut buf = Vec::new();
+        let mut capacities = Vec::new();
+        for _ in 0..10 {
+            reserve_within(&mut buf, 3000, 20_000);
+            buf.extend_from_slice(&[0; 3000]);
+            capacities.push(buf.capacity());
+        }
+        // Doubling, then capped at 20000 until the content needs more.
+        assert_eq!(
+            &capacities[..6],
+            &[3000, 6000, 12_000, 12_000, 20_000, 20_000]
+        );
+        assert_eq!(capacities[6], 21_000);
+    }
+
+    #[test]
+    fn release_if_small_releases_only_a_large_buffer_holding_little() {
+        let mut buf = alloc::vec![0; KEEP_WHEN_IDLE + 1];
+        release_if_small(&mut buf);
+        assert_eq!(buf.capacity(), KEEP_WHEN_IDLE + 1, "large content: kept");
+        buf.truncate(10);
+        release_if_small(&mut buf);
+        assert_eq!(buf.capacity(), 0);
+        let mut small = Vec::<u8>::with_capacity(KEEP_WHEN_IDLE);
+        release_if_small(&mut small);
+        assert_eq!(small.capacity(), KEEP_WHEN_IDLE, "small buffers are kept");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A buffered WebSocket connection: the sans-IO state machine an adapter drives.
 
-mod buffer;
+pub(crate) mod buffer;
 mod receive;
 mod send;
 mod state;

@@ -9,7 +9,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::buffer::RxBuffer;
+use super::buffer::{release_if_small, reserve_within, RxBuffer};
 use super::state::Input;
 use super::{Connection, Event, Fragment, Sender};
 use crate::close::CloseCode;
@@ -29,6 +29,8 @@ pub(crate) struct Incoming {
     max_message_size: usize,
     /// Reassembly of fragmented messages, and an extension's decoded output.
     message: Vec<u8>,
+    /// `message` holds part of a message still being assembled (so it must be kept whatever its size).
+    assembling: bool,
     /// Decoded bytes of the current message, for the size limit in fragment mode.
     decoded_len: usize,
     /// UTF-8 check of text decoded by an extension.
@@ -94,6 +96,7 @@ impl Incoming {
             mode: config.receive_mode,
             max_message_size: config.max_message_size,
             message: Vec::new(),
+            assembling: false,
             decoded_len: 0,
             decoded_utf8: Utf8Validator::new(),
             eof: false,
@@ -129,7 +132,19 @@ impl Incoming {
     /// The connection failed: nothing more is read, and `error` is returned once.
     pub(super) fn fail(&mut self, error: Error) {
         self.rx.clear();
+        self.message = Vec::new();
+        self.assembling = false;
         self.error = Some(error);
+    }
+
+    /// Applies the release rule (see `buffer::KEEP_WHEN_IDLE`) to the receiving buffers, before the next
+    /// event is decoded, when the last event no longer borrows them: an emptied receive buffer after a
+    /// small frame, and the reassembly buffer after a small message (or a message delivered without it).
+    fn release_idle_buffers(&mut self) {
+        self.rx.release_if_idle();
+        if !self.assembling {
+            release_if_small(&mut self.message);
+        }
     }
 
     /// Runs the decoder once over the undecoded bytes.
@@ -185,6 +200,7 @@ impl Incoming {
         if first || !whole {
             self.message.clear();
         }
+        self.assembling = whole && !message_end;
         if first {
             self.decoded_len = 0;
         }
@@ -192,6 +208,8 @@ impl Incoming {
             if !whole || (first && message_end) {
                 return Ok(Some(Source::Received(payload)));
             }
+            // The decoder keeps the message within its limit; so does the buffer's capacity.
+            reserve_within(&mut self.message, payload.len(), self.max_message_size);
             self.message.extend_from_slice(&self.rx.bytes()[payload]);
             return Ok(message_end.then_some(Source::Assembled));
         }
@@ -301,6 +319,7 @@ impl Connection {
         if let Some(error) = self.incoming.error.take() {
             return Err(error);
         }
+        self.incoming.release_idle_buffers();
         loop {
             if !self.state.can_receive() {
                 return Ok(None);

@@ -7,7 +7,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use super::buffer::TxBuffer;
+use super::buffer::{release_if_small, TxBuffer};
 use super::state::{Input, Lifecycle, State};
 use super::Connection;
 use crate::close::{CloseCode, MAX_REASON_LEN};
@@ -123,6 +123,8 @@ impl Outgoing {
             Ok(None) => self.write_data(kind, 0, data),
             Err(_) => {}
         }
+        // Kept for the next message while messages stay large; released after a small one.
+        release_if_small(&mut encoded);
         self.encoded = encoded;
         result.map(|_| ())
     }
