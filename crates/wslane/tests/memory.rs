@@ -122,7 +122,7 @@ fn transfer(from: &mut Connection, to: &mut Connection, piece: usize) {
             to.handle_read(Instant::ZERO, k);
             drain(to);
         }
-        from.advance_transmit(n);
+        from.advance_transmit(Instant::ZERO, n);
     }
 }
 
@@ -234,13 +234,13 @@ fn measure(scenario: Scenario, deflate: bool, sender: Role) -> (isize, isize) {
             Scenario::SendOnly => {
                 while !from.poll_transmit().is_empty() {
                     let n = from.poll_transmit().len().min(64 << 10);
-                    from.advance_transmit(n);
+                    from.advance_transmit(Instant::ZERO, n);
                 }
                 let text = "a small message, long enough to be compressed by permessage-deflate; ";
                 for _ in 0..100 {
                     from.sender().send_text(text).unwrap();
                     let n = from.poll_transmit().len();
-                    from.advance_transmit(n);
+                    from.advance_transmit(Instant::ZERO, n);
                 }
             }
         }
@@ -350,7 +350,7 @@ fn wire(peer: &mut Connection, role: Role, ops: &[Op]) -> Vec<u8> {
         let bytes = peer.poll_transmit();
         out.extend_from_slice(bytes);
         let n = bytes.len();
-        peer.advance_transmit(n);
+        peer.advance_transmit(Instant::ZERO, n);
     };
     for op in ops {
         match *op {
@@ -432,7 +432,7 @@ fn drive(conn: &mut Connection, input: &[u8], pieces: &[usize]) {
             }
         }
         let n = conn.poll_transmit().len();
-        conn.advance_transmit(n);
+        conn.advance_transmit(Instant::ZERO, n);
     }
 }
 
