@@ -30,6 +30,12 @@ impl Runtime for Tokio {
         tokio::time::Instant::now().into_std()
     }
 
+    /// Refuses outside a tokio runtime and on one built without its time driver (the `Sleep` that
+    /// `tokio::time` would create there panics).
+    fn check_timers() -> io::Result<()> {
+        try_sleep(tokio::time::Instant::now()).map(drop)
+    }
+
     fn resolve(host: &str, port: u16) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send {
         let host = host.to_owned();
         async move {
@@ -87,9 +93,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Transport<S> for Tokio {
 
 /// One `tokio::time::Sleep`, allocated the first time a deadline is armed (a connection without keepalive
 /// never needs one until it closes).
+///
+/// Where tokio cannot make a `Sleep` (outside a runtime, or on one built without `enable_time()`), the
+/// timer stays unarmed instead of panicking: the handshake calls refuse such a runtime up front (see
+/// [`Tokio::check_timers`](super::Runtime::check_timers)), so only a socket made with
+/// [`WebSocket::new`](crate::WebSocket::new), or moved to such a runtime, gets here. Its keepalive and close
+/// timeouts then act only when the socket is polled for another reason.
 #[derive(Debug, Default)]
 pub struct TokioTimer {
     sleep: Option<Pin<Box<Sleep>>>,
+    /// A `Sleep` could not be made here; not tried again.
+    unavailable: bool,
 }
 
 impl Timer for TokioTimer {
@@ -97,7 +111,11 @@ impl Timer for TokioTimer {
         let deadline = tokio::time::Instant::from_std(deadline);
         match &mut self.sleep {
             Some(sleep) => sleep.as_mut().reset(deadline),
-            None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            None if self.unavailable => {}
+            None => match try_sleep(deadline) {
+                Ok(sleep) => self.sleep = Some(Box::pin(sleep)),
+                Err(_) => self.unavailable = true,
+            },
         }
     }
 
@@ -106,5 +124,95 @@ impl Timer for TokioTimer {
             Some(sleep) => sleep.as_mut().poll(cx),
             None => Poll::Pending,
         }
+    }
+}
+
+/// What tokio says when a `Sleep` is created on a runtime without its time driver.
+const TIMERS_DISABLED: &str = "timers are disabled";
+
+/// A `Sleep` for `deadline`, or an `Unsupported` error where tokio cannot make one.
+///
+/// tokio has no query for "this runtime has a time driver": `tokio::time::sleep_until` panics when it has
+/// none. So the `Sleep` is made inside `catch_unwind`, and that one panic (recognised by its message) becomes
+/// the error; any other panic goes on unwinding. This is off the hot path: it runs once per handshake step
+/// and once per socket (the first time its timer is armed; after that the `Sleep` is reset, and a failure
+/// is remembered). While it runs, a panic hook (installed once, passing everything else to the hook that
+/// was there before) keeps the caught panic's message off stderr. Where panics abort (`panic = "abort"`)
+/// nothing can be caught, and tokio's panic stands.
+fn try_sleep(deadline: tokio::time::Instant) -> io::Result<Sleep> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "wslane needs a tokio runtime for its timers: run it inside one (built with `enable_time()` or \
+             `enable_all()`)",
+        ));
+    }
+    #[cfg(panic = "unwind")]
+    {
+        let caught = quiet::while_probing(|| {
+            std::panic::catch_unwind(|| tokio::time::sleep_until(deadline))
+        });
+        match caught {
+            Ok(sleep) => Ok(sleep),
+            Err(payload) if quiet::is_timers_disabled(&*payload) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "wslane needs tokio's time driver (for the handshake timeout, keepalive and the close \
+                 timeout), and this runtime was built without it: call `enable_time()` or `enable_all()` \
+                 on the runtime builder",
+            )),
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+    #[cfg(not(panic = "unwind"))]
+    Ok(tokio::time::sleep_until(deadline))
+}
+
+/// Keeps the message of the one panic [`try_sleep`] expects and catches off stderr.
+#[cfg(panic = "unwind")]
+mod quiet {
+    use std::any::Any;
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    std::thread_local! {
+        /// This thread is making a `Sleep` inside `catch_unwind`.
+        static PROBING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Runs `probe` with this thread's panic message for a missing time driver silenced.
+    pub(super) fn while_probing<T>(probe: impl FnOnce() -> T) -> T {
+        install();
+        let was = PROBING.with(|probing| probing.replace(true));
+        let result = probe();
+        PROBING.with(|probing| probing.set(was));
+        result
+    }
+
+    /// Whether a panic's payload is tokio's "timers are disabled".
+    pub(super) fn is_timers_disabled(payload: &(dyn Any + Send)) -> bool {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+        message.is_some_and(|message| message.contains(super::TIMERS_DISABLED))
+    }
+
+    /// Wraps the current panic hook, once: a probing thread's "timers are disabled" panic prints nothing;
+    /// every other panic goes to the previous hook as before.
+    fn install() {
+        static HOOK: Once = Once::new();
+        // Replacing the hook is not allowed while this thread panics (a probe from a destructor).
+        if std::thread::panicking() {
+            return;
+        }
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                let silenced = PROBING.with(Cell::get) && is_timers_disabled(info.payload());
+                if !silenced {
+                    previous(info);
+                }
+            }));
+        });
     }
 }
