@@ -30,8 +30,8 @@ impl Runtime for Tokio {
         tokio::time::Instant::now().into_std()
     }
 
-    /// Refuses outside a tokio runtime and on one built without its time driver (the `Sleep` that
-    /// `tokio::time` would create there panics).
+    /// Refuses outside a tokio runtime and on one built without its time driver (where the `Sleep` that
+    /// `tokio::time` would make panics).
     fn check_timers() -> io::Result<()> {
         try_sleep(tokio::time::Instant::now()).map(drop)
     }
@@ -127,26 +127,54 @@ impl Timer for TokioTimer {
     }
 }
 
-/// What tokio says when a `Sleep` is created on a runtime without its time driver.
-const TIMERS_DISABLED: &str = "timers are disabled";
+/// Why tokio could not make a `Sleep`, told by its panic message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoSleep {
+    /// A runtime built without its time driver.
+    TimersDisabled,
+    /// No tokio runtime on this thread.
+    NoRuntime,
+}
+
+impl NoSleep {
+    /// The reason tokio's panic `message` gives, if it is one of these.
+    fn from_message(message: &str) -> Option<NoSleep> {
+        if message.contains("timers are disabled") {
+            Some(NoSleep::TimersDisabled)
+        } else if message.contains("no reactor running") || message.contains("Tokio context") {
+            Some(NoSleep::NoRuntime)
+        } else {
+            None
+        }
+    }
+
+    fn into_error(self) -> io::Error {
+        let message = match self {
+            NoSleep::TimersDisabled => {
+                "wslane needs tokio's time driver (for the handshake timeout, keepalive and the close \
+                 timeout), and this runtime was built without it: call `enable_time()` or `enable_all()` on \
+                 the runtime builder"
+            }
+            NoSleep::NoRuntime => {
+                "wslane needs a tokio runtime for its timers: run it inside one, built with `enable_time()` \
+                 or `enable_all()`"
+            }
+        };
+        io::Error::new(io::ErrorKind::Unsupported, message)
+    }
+}
 
 /// A `Sleep` for `deadline`, or an `Unsupported` error where tokio cannot make one.
 ///
-/// tokio has no query for "this runtime has a time driver": `tokio::time::sleep_until` panics when it has
-/// none. So the `Sleep` is made inside `catch_unwind`, and that one panic (recognised by its message) becomes
-/// the error; any other panic goes on unwinding. This is off the hot path: it runs once per handshake step
-/// and once per socket (the first time its timer is armed; after that the `Sleep` is reset, and a failure
-/// is remembered). While it runs, a panic hook (installed once, passing everything else to the hook that
-/// was there before) keeps the caught panic's message off stderr. Where panics abort (`panic = "abort"`)
-/// nothing can be caught, and tokio's panic stands.
+/// tokio has no query for "this runtime has a time driver" (nor, without its `rt` feature, for "there is a
+/// runtime"): `tokio::time::sleep_until` panics when either is missing. So the `Sleep` is made inside
+/// `catch_unwind`, and those two panics (recognised by their messages) become the error; any other panic
+/// goes on unwinding. This is off the hot path: it runs once per handshake step and once per socket (the
+/// first time its timer is armed; after that the `Sleep` is reset, and a failure is remembered), and the
+/// `Sleep` it makes is the one used. While it runs, a panic hook (installed once, handing every other
+/// panic to the hook that was there before) keeps the caught panic's message off stderr. Where panics
+/// abort (`panic = "abort"`) nothing can be caught, and tokio's panic stands.
 fn try_sleep(deadline: tokio::time::Instant) -> io::Result<Sleep> {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "wslane needs a tokio runtime for its timers: run it inside one (built with `enable_time()` or \
-             `enable_all()`)",
-        ));
-    }
     #[cfg(panic = "unwind")]
     {
         let caught = quiet::while_probing(|| {
@@ -154,32 +182,31 @@ fn try_sleep(deadline: tokio::time::Instant) -> io::Result<Sleep> {
         });
         match caught {
             Ok(sleep) => Ok(sleep),
-            Err(payload) if quiet::is_timers_disabled(&*payload) => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "wslane needs tokio's time driver (for the handshake timeout, keepalive and the close \
-                 timeout), and this runtime was built without it: call `enable_time()` or `enable_all()` \
-                 on the runtime builder",
-            )),
-            Err(payload) => std::panic::resume_unwind(payload),
+            Err(payload) => match quiet::reason(&*payload) {
+                Some(reason) => Err(reason.into_error()),
+                None => std::panic::resume_unwind(payload),
+            },
         }
     }
     #[cfg(not(panic = "unwind"))]
     Ok(tokio::time::sleep_until(deadline))
 }
 
-/// Keeps the message of the one panic [`try_sleep`] expects and catches off stderr.
+/// Keeps the message of the panics [`try_sleep`] expects and catches off stderr.
 #[cfg(panic = "unwind")]
 mod quiet {
     use std::any::Any;
     use std::cell::Cell;
     use std::sync::Once;
 
+    use super::NoSleep;
+
     std::thread_local! {
         /// This thread is making a `Sleep` inside `catch_unwind`.
         static PROBING: Cell<bool> = const { Cell::new(false) };
     }
 
-    /// Runs `probe` with this thread's panic message for a missing time driver silenced.
+    /// Runs `probe` with this thread's panic messages for a missing time driver or runtime silenced.
     pub(super) fn while_probing<T>(probe: impl FnOnce() -> T) -> T {
         install();
         let was = PROBING.with(|probing| probing.replace(true));
@@ -188,17 +215,17 @@ mod quiet {
         result
     }
 
-    /// Whether a panic's payload is tokio's "timers are disabled".
-    pub(super) fn is_timers_disabled(payload: &(dyn Any + Send)) -> bool {
+    /// The reason a panic's payload gives, if it is one of tokio's for a missing time driver or runtime.
+    pub(super) fn reason(payload: &(dyn Any + Send)) -> Option<NoSleep> {
         let message = payload
             .downcast_ref::<&str>()
             .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
-        message.is_some_and(|message| message.contains(super::TIMERS_DISABLED))
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))?;
+        NoSleep::from_message(message)
     }
 
-    /// Wraps the current panic hook, once: a probing thread's "timers are disabled" panic prints nothing;
-    /// every other panic goes to the previous hook as before.
+    /// Wraps the current panic hook, once: a probing thread's expected panic prints nothing; every other
+    /// panic goes to the previous hook as before.
     fn install() {
         static HOOK: Once = Once::new();
         // Replacing the hook is not allowed while this thread panics (a probe from a destructor).
@@ -208,7 +235,7 @@ mod quiet {
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                let silenced = PROBING.with(Cell::get) && is_timers_disabled(info.payload());
+                let silenced = PROBING.with(Cell::get) && reason(info.payload()).is_some();
                 if !silenced {
                     previous(info);
                 }
