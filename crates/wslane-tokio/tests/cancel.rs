@@ -83,7 +83,7 @@ enum Receive {
 
 /// The receiving side: the socket, or its read half (the write half kept alive beside it).
 enum Receiver {
-    Whole(WebSocketStream<DuplexStream>),
+    Whole(Box<WebSocketStream<DuplexStream>>),
     Halves {
         read: ReadHalf<DuplexStream>,
         _write: WriteHalf<DuplexStream>,
@@ -121,7 +121,7 @@ async fn receive_while_cancelling(how: Receive) {
                 let (read, _write) = ws.split();
                 Receiver::Halves { read, _write }
             }
-            _ => Receiver::Whole(ws),
+            _ => Receiver::Whole(Box::new(ws)),
         };
         let sent = messages();
         let bytes = wire(&sent);
