@@ -214,10 +214,15 @@ where
 
 /// Runs `future` for at most `limit` on the runtime's clock; past it, fails with
 /// [`std::io::ErrorKind::TimedOut`] (dropping the future drops the stream it owns).
+///
+/// First checks that the runtime can run timers here ([`Runtime::check_timers`]), and fails with its error
+/// (for tokio without its time driver, [`std::io::ErrorKind::Unsupported`]) before `future` runs: a
+/// connection is never started where its handshake timeout, keepalive and close timeout cannot work.
 pub(crate) async fn within<R: Runtime, T>(
     limit: std::time::Duration,
     future: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
+    R::check_timers().map_err(Error::Io)?;
     let mut future = core::pin::pin!(future);
     let mut timer = R::timer();
     timer.reset(R::now() + limit);

@@ -16,6 +16,11 @@
 //!   stream ◀─R::poll_write── Connection::poll_transmit/advance_transmit ◀── send / feed / Sink / close
 //!   R::Timer ◀── Connection::poll_timeout          Connection::handle_timeout ◀── the timer fires
 //! ```
+//!
+//! Which calls may be cancelled (dropped in a `select!` or by a timeout) without losing anything is listed
+//! in the [cancel safety](WebSocket#cancel-safety) section of [`WebSocket`]. On tokio, the handshake calls
+//! refuse a runtime built without its time driver with an [`Unsupported`](std::io::ErrorKind::Unsupported)
+//! error ([`Runtime::check_timers`]).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod abort;

@@ -53,6 +53,28 @@ use wslane::{Connection, Event, Sender, State};
 ///   [`abort`](AbortHandle::abort) works from any task: the task blocked in `feed`, `send`, `flush` or
 ///   `recv` wakes and fails with [`Error::Aborted`], after a best-effort close frame (written only if
 ///   the transport takes it at once), and the transport is dropped then and there.
+///
+/// # Cancel safety
+///
+/// Every call keeps its progress in the socket, never in its future, so a future dropped before it
+/// completes (the losing branch of a `select!`, a timeout) never corrupts the connection: the peer only
+/// ever sees whole, valid frames. What a cancelled call leaves behind:
+///
+/// | Call | Cancel-safe | When cancelled |
+/// |---|---|---|
+/// | [`recv`](Self::recv), [`poll_recv`](Self::poll_recv), `Stream::poll_next`, [`ReadHalf::recv`](crate::ReadHalf::recv), the read half's `Stream` | yes | Nothing is lost: bytes read stay in the connection's buffer and a message leaves it only in the poll that returns it. Call again to go on. |
+/// | [`recv_with`](Self::recv_with), [`recv_with_reply`](Self::recv_with_reply), [`ReadHalf::recv_with`](crate::ReadHalf::recv_with) | yes | The same: `f` runs only in the poll that completes the call. Output written while waiting for room stays written. |
+/// | [`feed`](Self::feed), [`WriteHalf::feed`](crate::WriteHalf::feed) | yes, as tokio's `mpsc::Sender::send` | The message was not queued, and is dropped with the future: a message is queued whole, in the poll that completes the call, or not at all. To keep it, wait with `Sink::poll_ready` and then queue it with `Sink::start_send`. |
+/// | [`send`](Self::send), [`WriteHalf::send`](crate::WriteHalf::send) | no | Either the message was not queued (dropped, as for `feed`), or it was queued whole and goes out with the next flush, receive or send; the caller cannot tell which. Use `feed` and then `flush` to know. |
+/// | [`flush`](Self::flush), [`WriteHalf::flush`](crate::WriteHalf::flush), `Sink::poll_flush` | yes | What was written stays written; call again to write the rest. |
+/// | [`close`](Self::close) | no | Its first poll queues the close frame, so calling `close` again fails with [`Error::Closed`]. Finish the close handshake by receiving until `None` (or stop there: the close frame goes out with the next flush or receive). |
+/// | [`WriteHalf::close`](crate::WriteHalf::close) | no | As `close`: the close frame is queued; finish with [`WriteHalf::flush`](crate::WriteHalf::flush), or let the read half's receiving send it. |
+/// | `Sink::poll_ready`, `start_send`, `poll_close` (socket and write half) | yes | Poll methods with no future of their own; `poll_close` queues the close frame once and can be called again. |
+///
+/// `crates/wslane-tokio/tests/cancel.rs` holds these promises to account: every receive call raced against
+/// a timer while the peer trickles messages in, a few bytes at a time (every message arrives whole and in
+/// order); `send` and `feed` raced against a timer while the peer reads nothing (the peer then reads only
+/// whole frames: every completed send, no cancelled `feed`); `flush` and `close` cancelled and resumed.
 pub struct WebSocket<S, R: Runtime> {
     /// `None` once an abort dropped it.
     io: Option<S>,

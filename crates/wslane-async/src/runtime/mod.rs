@@ -46,6 +46,15 @@ pub trait Runtime: Sized + Send + Sync + 'static {
         Instant::now()
     }
 
+    /// Whether timers can be created here, checked before a connection starts that needs them: the
+    /// handshake calls ([`accept`](crate::accept), [`connect`](crate::connect),
+    /// [`client_on`](crate::client_on), [`upgrade`](crate::upgrade), [`read_request`](crate::read_request))
+    /// refuse with this error rather than start a connection whose timers cannot run. An error names what
+    /// the runtime lacks (for tokio, a runtime built without its time driver). The default says yes.
+    fn check_timers() -> io::Result<()> {
+        Ok(())
+    }
+
     /// The addresses of `host`.
     fn resolve(host: &str, port: u16) -> impl Future<Output = io::Result<Vec<SocketAddr>>> + Send;
 
@@ -84,7 +93,8 @@ pub trait Transport<S>: Runtime {
 
 /// A runtime's one-shot timer, re-armed by the driver.
 pub trait Timer: Unpin + Send {
-    /// Arms the timer for `deadline`, replacing any earlier deadline.
+    /// Arms the timer for `deadline`, replacing any earlier deadline. Never panics: a timer that cannot be
+    /// armed where it runs (see [`Runtime::check_timers`]) stays unarmed.
     fn reset(&mut self, deadline: Instant);
 
     /// Ready once the armed deadline has passed; registers the waker otherwise. Never ready while unarmed.
