@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wslane_tokio::{
     Acceptance, ClientError, ClientRequest, CloseCode, Config, ConnectGate, Connector, Error,
-    Limits, Message, OriginPolicy, Rejection, ServerConfig, ServerError, Url,
+    Limits, Message, OriginPolicy, Rejection, ServerConfig, ServerError, ServerHandshake, Url,
 };
 
 /// What the server's callback saw.
@@ -247,6 +247,45 @@ async fn silent_client_times_out_the_server_handshake() {
             Duration::from_millis(100),
             "the handshake timed out",
         );
+    })
+    .await;
+}
+
+/// A client that trickles its request one byte at a time, each byte just before the last one would be
+/// stale: `read_request`, the entry point of servers that route requests themselves (the chat demo's), is
+/// bounded by the handshake's timeout too, counted from the first read, not from the last byte. On the
+/// paused clock.
+#[tokio::test(start_paused = true)]
+async fn trickling_client_times_out_read_request() {
+    bounded(async {
+        let (mut server_io, mut client) = tokio::io::duplex(PIPE);
+        let trickle = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            for byte in raw_request("13").bytes() {
+                if client.write_all(&[byte]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let mut server = ServerConfig::default();
+        server.limits.timeout = Duration::from_millis(100);
+        let mut handshake = ServerHandshake::new(server);
+        let started = tokio::time::Instant::now();
+        let err = wslane_tokio::read_request(&mut server_io, &mut handshake)
+            .await
+            .expect_err("the request never completes in time");
+        assert!(
+            matches!(&err, Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut),
+            "{err:?}"
+        );
+        assert_virtual_time(
+            started.elapsed(),
+            Duration::from_millis(100),
+            "read_request timed out",
+        );
+        drop(server_io);
+        trickle.await.unwrap();
     })
     .await;
 }
