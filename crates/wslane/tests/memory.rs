@@ -3,96 +3,18 @@
 //! released), in both roles, with and without permessage-deflate; and hostile input within the limits never
 //! makes a connection hold more than [`wslane::memory::worst_case`] computes.
 //!
-//! A global allocator is per test binary, hence this file of its own.
+//! A global allocator is per test binary, hence this file of its own (the allocator is `support/heap.rs`).
 
+#[path = "support/heap.rs"]
+mod heap;
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use heap::{live, HeapWatch};
 
 use proptest::prelude::*;
 use support::*;
 use wslane::memory::worst_case;
 use wslane::{Config, Connection, DataKind, Event, Instant, ReceiveMode, Role};
-
-// ---------------------------------------------------------------------------------------------------------
-// A counting allocator, per thread: live bytes and their peak. Tests run on several threads at once, so
-// only the calling thread's allocations are counted (a connection is driven by one thread here).
-
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn on_alloc(size: usize) {
-    let _ = LIVE.try_with(|live| {
-        let now = live.get() + size as isize;
-        live.set(now);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
-    });
-}
-
-fn on_free(size: usize) {
-    let _ = LIVE.try_with(|live| live.set(live.get() - size as isize));
-}
-
-// SAFETY: every call is forwarded to `System` unchanged; the counters only observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract for `alloc` is passed on as it is.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            on_alloc(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            on_alloc(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        on_free(layout.size());
-        // SAFETY: `ptr` came from `System` with this layout, as the caller promises.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` came from `System` with this layout, as the caller promises.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            on_free(layout.size());
-            on_alloc(new_size);
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// This thread's live heap bytes.
-fn live() -> isize {
-    LIVE.with(Cell::get)
-}
-
-/// Starts watching the peak: returns the live bytes now, to subtract from [`peak`].
-fn reset_peak() -> isize {
-    let now = live();
-    PEAK.with(|peak| peak.set(now));
-    now
-}
-
-fn peak() -> isize {
-    PEAK.with(Cell::get)
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Driving a pair the way a driver does: transmit in pieces, read into the connection's own buffer, poll
@@ -479,9 +401,9 @@ proptest! {
         };
         // Everything the connection allocates from here on (its boxed key source and extension, a few
         // hundred bytes, exist already).
-        let base = reset_peak();
+        let watch = HeapWatch::start();
         drive(&mut conn, &input, &pieces);
-        let peak = (peak() - base) as usize;
+        let peak = watch.peak();
         prop_assert!(peak <= bound, "peak {peak} B above the start, bound {bound} B");
     }
 }
