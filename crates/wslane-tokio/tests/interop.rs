@@ -265,3 +265,118 @@ fn deflate_client_against_python_server() {
         line.starts_with("negotiated permessage-deflate")
     });
 }
+
+/// The chat example with a member that never reads: the example cuts it off (its output is full) and logs
+/// "too slow"; within one second of that line its socket has ended (the member reads all that was queued,
+/// then the end of the stream), while the two members that read receive every line, before and after.
+#[test]
+fn chat_cuts_off_a_member_that_never_reads() {
+    let (chat, url) = wslane_interop::spawn_chat(PACKAGE);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(bounded(chat_with_a_stalled_member(&chat, &url)));
+    let output = chat.output();
+    assert_eq!(output.matches("too slow").count(), 1, "{output}");
+}
+
+async fn chat_with_a_stalled_member(chat: &wslane_interop::Process, page: &str) {
+    use futures_util::SinkExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Lines sent before the cut-off, at most, and after it.
+    const AT_MOST: usize = 5000;
+    const AFTER: usize = 20;
+    /// Lines the sender may have ahead of the slowest reading member, so that neither falls behind.
+    const WINDOW: usize = 16;
+    const PROMPTLY: Duration = Duration::from_secs(1);
+
+    let origin = page.trim_end_matches('/');
+    let ws_url = format!("{}/ws", origin.replacen("http://", "ws://", 1));
+    let line = "x".repeat(4000);
+
+    // The member that never reads: a small receive buffer, the handshake by hand, then silence.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(8 << 10).unwrap();
+    let addr = origin.trim_start_matches("http://").parse().unwrap();
+    let mut stalled = socket.connect(addr).await.unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n",
+        addr
+    );
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stalled.read_u8().await.unwrap());
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+
+    // Two members that read: each counts the lines that came from the sender.
+    let member = || async {
+        let request = ClientRequest::new(Url::parse(&ws_url).unwrap())
+            .origin(origin)
+            .unwrap();
+        let (ws, _) = wslane_tokio::connect_with(request, Config::default(), Connector::Default)
+            .await
+            .unwrap();
+        let (reader, writer) = ws.split();
+        let (count_tx, count) = tokio::sync::watch::channel(0usize);
+        let mut reader = reader;
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = reader.next().await {
+                if matches!(&message, Message::Text(text) if text.contains("xxxx")) {
+                    count_tx.send_modify(|n| *n += 1);
+                }
+            }
+        });
+        (writer, count)
+    };
+    let (mut sender, mut sender_count) = member().await;
+    let (_other, mut other_count) = member().await;
+    let mut sent = 0usize;
+
+    // Send until the chat cuts the stalled member off, keeping the readers within the window.
+    let cut_off = loop {
+        assert!(
+            sent < AT_MOST,
+            "no cut-off after {sent} lines:\n{}",
+            chat.output()
+        );
+        for count in [&mut sender_count, &mut other_count] {
+            count
+                .wait_for(|n| n + WINDOW >= sent)
+                .await
+                .expect("a reading member fell out");
+        }
+        sender.send(Message::text(line.clone())).await.unwrap();
+        sent += 1;
+        if chat.output().contains("too slow") {
+            break std::time::Instant::now();
+        }
+    };
+
+    // The stalled member's socket has ended: what was queued, then the end of the stream.
+    let drained = tokio::time::timeout_at((cut_off + PROMPTLY).into(), async {
+        let mut sink = [0u8; 64 << 10];
+        while stalled.read(&mut sink).await.unwrap_or(0) > 0 {}
+    })
+    .await;
+    assert!(
+        drained.is_ok(),
+        "the stalled member's socket was still open a second after the cut-off"
+    );
+
+    // The others keep receiving every line.
+    for _ in 0..AFTER {
+        sender.send(Message::text(line.clone())).await.unwrap();
+        sent += 1;
+    }
+    for count in [&mut sender_count, &mut other_count] {
+        count
+            .wait_for(|n| *n == sent)
+            .await
+            .expect("a reading member fell out");
+    }
+}
