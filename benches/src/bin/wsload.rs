@@ -5,6 +5,8 @@
 //!             [--baseline wslane-tokio] [--client-threads 1] [--json FILE]
 //! wsload idle --server NAME=COMMAND... [--connections 10000] [--exchange-bytes 65536]
 //!             [--exchange-concurrency 100] [--max-pending 128] [--json FILE]
+//! wsload after --server NAME=COMMAND... [--connections 1000] [--messages 100] [--largest 65536]
+//!             [--loads 2]
 //! wsload scenarios
 //! ```
 //!
@@ -15,11 +17,14 @@
 //! `run` measures, for each scenario and round, every server in turn: echoed messages per second and the
 //! server's CPU time per message (utime + stime from `/proc`), and compares each server with the baseline
 //! in the same round. `idle` opens many connections to a fresh server process and reports its resident
-//! memory per connection, idle and after every connection echoed one message.
+//! memory per connection, idle and after every connection echoed one message. `after` loads a fresh server
+//! with many clients echoing messages of 1 B to 64 KiB, closes them, and reports its resident memory (and
+//! its live heap, when it prints it) after each load.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
+use wslane_benches::load::after::{self, AfterConfig};
 use wslane_benches::load::idle::{self, IdleConfig};
 use wslane_benches::load::procfs;
 use wslane_benches::load::run::{self, RunConfig};
@@ -32,6 +37,7 @@ const USAGE: &str = "usage:
               [--warmup SECS] [--baseline NAME] [--client-threads N] [--json FILE]
   wsload idle --server NAME=COMMAND... [--connections N] [--exchange-bytes N]
               [--exchange-concurrency N] [--max-pending N] [--json FILE]
+  wsload after --server NAME=COMMAND... [--connections N] [--messages N] [--largest BYTES] [--loads N]
   wsload scenarios";
 
 fn main() -> ExitCode {
@@ -113,6 +119,7 @@ fn dispatch(args: &[String]) -> Result<(), String> {
     match args.get(1).map(String::as_str) {
         Some("run") => run_command(args),
         Some("idle") => idle_command(args),
+        Some("after") => after_command(args),
         Some("scenarios") => {
             for scenario in SCENARIOS {
                 println!("{:<10} {}", scenario.name, scenario.describe());
@@ -209,6 +216,34 @@ fn idle_command(args: &[String]) -> Result<(), String> {
         &options.json,
         &idle::to_json(&config, &results, args, started),
     )?;
+    let failed = results.iter().filter(|r| r.failure.is_some()).count();
+    if failed > 0 {
+        return Err(format!("{failed} measurements failed"));
+    }
+    Ok(())
+}
+
+fn after_command(args: &[String]) -> Result<(), String> {
+    let options = parse(&args[2..])?;
+    let mut config = AfterConfig {
+        servers: options.servers,
+        connections: 1000,
+        messages: 100,
+        largest: 64 << 10,
+        loads: 2,
+    };
+    for (name, value) in &options.rest {
+        match name.as_str() {
+            "--connections" => config.connections = number::<usize>(name, value)?.max(1),
+            "--messages" => config.messages = number::<usize>(name, value)?.max(1),
+            "--largest" => config.largest = number::<usize>(name, value)?.max(1),
+            "--loads" => config.loads = number::<usize>(name, value)?.max(1),
+            _ => return Err(format!("unknown option {name} for after\n{USAGE}")),
+        }
+    }
+    idle::check_limits(config.connections).map_err(|err| err.to_string())?;
+    let results = after::run(&config);
+    print!("{}", after::table(&config, &results));
     let failed = results.iter().filter(|r| r.failure.is_some()).count();
     if failed > 0 {
         return Err(format!("{failed} measurements failed"));

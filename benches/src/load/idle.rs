@@ -215,7 +215,7 @@ fn measure(
 }
 
 /// Waits until the server's memory stops changing (at most a few seconds) and returns it.
-fn settle(server: &mut ServerProcess) -> io::Result<Memory> {
+pub(crate) fn settle(server: &mut ServerProcess) -> io::Result<Memory> {
     const STEP: Duration = Duration::from_millis(200);
     const SAME: u64 = 64 << 10;
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -234,11 +234,11 @@ fn settle(server: &mut ServerProcess) -> io::Result<Memory> {
     }
 }
 
-fn mib(bytes: u64) -> String {
+pub(crate) fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
 
-fn memory_json(memory: &Memory) -> Json {
+pub(crate) fn memory_json(memory: &Memory) -> Json {
     Json::obj([
         ("rss", Json::int(memory.rss)),
         ("anon", Json::int(memory.anon)),

@@ -5,6 +5,7 @@
 //! writes frames that were masked once per scenario, and parses the server's unmasked frames only far enough
 //! to count messages, check their opcode and length, and compare a sample of payloads with what was sent.
 
+pub mod after;
 pub mod client;
 pub mod engine;
 pub mod frame;

@@ -89,6 +89,7 @@ impl ErrorLog {
 }
 
 const ERROR_LINES_KEPT: usize = 5;
+const OUTPUT_LINES_KEPT: usize = 16;
 
 /// A running server, killed when dropped.
 #[derive(Debug)]
@@ -99,6 +100,8 @@ pub struct ServerProcess {
     pub addr: SocketAddr,
     child: Child,
     errors: Arc<Mutex<ErrorLog>>,
+    /// The last lines of standard output after the listening line.
+    output: Arc<Mutex<VecDeque<String>>>,
 }
 
 impl ServerProcess {
@@ -144,10 +147,19 @@ impl ServerProcess {
         });
         let stdout = child.stdout.take().expect("piped");
         let (lines, listening) = mpsc::channel();
+        let output = Arc::new(Mutex::new(VecDeque::new()));
+        let kept = output.clone();
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                // Keep draining after the listening line, so the server never blocks on a full pipe.
+                // Keep draining after the listening line, so the server never blocks on a full pipe, and
+                // keep the last few lines for `output`.
+                let mut kept = kept.lock().expect("not poisoned");
+                if kept.len() == OUTPUT_LINES_KEPT {
+                    kept.pop_front();
+                }
+                kept.push_back(line.clone());
+                drop(kept);
                 let _ = lines.send(line);
             }
         });
@@ -156,6 +168,7 @@ impl ServerProcess {
             addr: asked,
             child,
             errors,
+            output,
         };
         loop {
             match listening.recv_timeout(timeout) {
@@ -183,6 +196,17 @@ impl ServerProcess {
     fn failure(&self, why: &str) -> io::Error {
         let log = self.error_log();
         io::Error::other(format!("{} {why}; its errors: {:?}", self.name, log.first))
+    }
+
+    /// The last lines the server wrote to its standard output (a few), oldest first.
+    #[must_use]
+    pub fn output(&self) -> Vec<String> {
+        self.output
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// The process id.

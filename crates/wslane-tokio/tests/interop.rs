@@ -282,7 +282,6 @@ fn chat_cuts_off_a_member_that_never_reads() {
 }
 
 async fn chat_with_a_stalled_member(chat: &wslane_interop::Process, page: &str) {
-    use futures_util::SinkExt;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// Lines sent before the cut-off, at most, and after it.
