@@ -14,9 +14,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use wslane_tokio::{
-    Acceptance, Config, DeflateConfig, Error, Event, PerMessageDeflate, ServerConfig,
-};
+use wslane_tokio::{Acceptance, Config, DeflateConfig, PerMessageDeflate, ServerConfig};
 
 /// The live heap and its peak, in bytes, over every thread.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -129,24 +127,9 @@ async fn main() -> std::io::Result<()> {
                 Ok(ws) => ws,
                 Err(err) => return eprintln!("{peer}: handshake failed: {err}"),
             };
-            if let Err(err) = echo(&mut ws).await {
+            if let Err(err) = wslane_benches::echo::wslane_tokio::echo(&mut ws).await {
                 eprintln!("{peer}: {err}");
             }
         });
     }
-}
-
-/// The example's echo loop: each reply queued from the borrowed payload.
-async fn echo(ws: &mut wslane_tokio::WebSocketStream<tokio::net::TcpStream>) -> Result<(), Error> {
-    while let Some(result) = ws
-        .recv_with_reply(|event, sender| match event {
-            Event::Text(text) => sender.send_text(text),
-            Event::Binary(data) => sender.send_binary(data),
-            _ => Ok(()),
-        })
-        .await
-    {
-        result??;
-    }
-    Ok(())
 }

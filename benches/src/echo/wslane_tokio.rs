@@ -15,6 +15,19 @@ use super::{Case, DuplexClient, Echo};
 /// What the connection failed with.
 pub async fn serve(stream: DuplexStream) -> Result<(), wslane_tokio::Error> {
     let mut ws = WebSocketStream::new(stream, Connection::server(Instant::ZERO, Config::default()));
+    echo(&mut ws).await
+}
+
+/// Echoes every data message of `ws` until the connection ends, each reply queued from the borrowed
+/// payload, as the `echo_server` example does.
+///
+/// # Errors
+///
+/// What the connection failed with.
+pub async fn echo<S>(ws: &mut WebSocketStream<S>) -> Result<(), wslane_tokio::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     while let Some(result) = ws
         .recv_with_reply(|event, sender| match event {
             Event::Text(text) => sender.send_text(text),
