@@ -7,6 +7,8 @@
 //! The base checks keep permessage-deflate off; the `deflate` tests turn it on (Python `websockets` both
 //! ways, and Chromium).
 
+mod support;
+
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -298,19 +300,15 @@ async fn chat_with_a_stalled_member(chat: &wslane_interop::Process, page: &str) 
     // The member that never reads: a small receive buffer, the handshake by hand, then silence.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(8 << 10).unwrap();
-    let addr = origin.trim_start_matches("http://").parse().unwrap();
+    let addr: std::net::SocketAddr = origin.trim_start_matches("http://").parse().unwrap();
     let mut stalled = socket.connect(addr).await.unwrap();
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n",
-        addr
-    );
+    let request = support::raw_request("13")
+        .replacen("GET / ", "GET /ws ", 1)
+        .replacen("Host: localhost", &format!("Host: {addr}"), 1)
+        .replace("\r\n\r\n", &format!("\r\nOrigin: {origin}\r\n\r\n"));
     stalled.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(stalled.read_u8().await.unwrap());
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+    let head = support::read_head(&mut stalled).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
 
     // Two members that read: each counts the lines that came from the sender.
     let member = || async {
@@ -320,9 +318,8 @@ async fn chat_with_a_stalled_member(chat: &wslane_interop::Process, page: &str) 
         let (ws, _) = wslane_tokio::connect_with(request, Config::default(), Connector::Default)
             .await
             .unwrap();
-        let (reader, writer) = ws.split();
+        let (mut reader, writer) = ws.split();
         let (count_tx, count) = tokio::sync::watch::channel(0usize);
-        let mut reader = reader;
         tokio::spawn(async move {
             while let Some(Ok(message)) = reader.next().await {
                 if matches!(&message, Message::Text(text) if text.contains("xxxx")) {
