@@ -110,3 +110,8 @@ pub fn default_server_config() -> Arc<ServerConfig> {
 #[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../README.md")]
 pub struct CrateReadmeDoctests;
+
+/// The programs of `docs/http.md`, compiled as doc tests (they need servers to run).
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../../../docs/http.md")]
+pub struct HttpGuideDoctests;
