@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::response::Response;
 use axum::routing::any;
+use axum::serve::ListenerExt;
 use axum::{Extension, Router};
 use wslane_hyper::{
     Config, DeflateConfig, Error, Event, PerMessageDeflate, ServerConfig, WebSocket,
@@ -38,6 +39,10 @@ async fn main() -> std::io::Result<()> {
     let app = Router::new()
         .fallback(any(upgrade))
         .layer(Extension(Arc::new(server)));
+    // Replies are written as soon as they are ready: no Nagle delay, as in the `echo_server` examples.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await
 }
 

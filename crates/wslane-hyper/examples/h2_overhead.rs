@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::response::Response;
 use axum::routing::any;
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpStream;
 use wslane_hyper::{ClientRequest, Config, H2Client, Message, Url, WebSocketUpgrade};
@@ -63,6 +64,10 @@ async fn main() -> std::io::Result<()> {
         .max(100);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    // Replies go out one write each: without TCP_NODELAY, Nagle's algorithm holds them back.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(listener, Router::new().fallback(any(echo))).await });
     let url = Url::parse(&format!("ws://{addr}/")).map_err(std::io::Error::other)?;
 
