@@ -18,6 +18,7 @@ crates=(
     wslane-tokio
     wslane-async-std
     wslane-mio
+    wslane-hyper
 )
 
 # Which members are publishable, from the manifests ("publish": null means any registry).

@@ -403,7 +403,7 @@ fn server_exposes_the_request_and_negotiates() {
     assert_eq!(request.path(), "/chat?room=1");
     assert_eq!(request.host(), "example.com");
     assert_eq!(request.origin(), Some("https://example.com"));
-    assert_eq!(request.key(), KEY);
+    assert_eq!(request.key(), Some(KEY));
     assert_eq!(request.headers().get_str("COOKIE"), Some("session=abc"));
     assert_eq!(
         request.headers().get_all("sec-websocket-protocol").count(),

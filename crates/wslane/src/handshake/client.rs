@@ -22,12 +22,12 @@ use crate::time::Instant;
 /// [`ClientHandshake`] waiting for the answer.
 #[derive(Clone)]
 pub struct ClientRequest {
-    url: Url,
+    pub(crate) url: Url,
     limits: Limits,
-    origin: Option<String>,
-    protocols: Vec<String>,
-    extensions: Vec<(Arc<dyn ExtensionFactory>, Vec<ExtensionElement>)>,
-    headers: Vec<(String, String)>,
+    pub(crate) origin: Option<String>,
+    pub(crate) protocols: Vec<String>,
+    pub(crate) extensions: Vec<(Arc<dyn ExtensionFactory>, Vec<ExtensionElement>)>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl ClientRequest {
@@ -199,9 +199,9 @@ pub struct ClientHandshake {
 /// negotiated extension and has already received the bytes that followed the response head, so no caller
 /// can forget them.
 pub struct ClientUpgrade {
-    response: ServerResponse,
-    extension: Option<Box<dyn Extension>>,
-    trailing: Vec<u8>,
+    pub(crate) response: ServerResponse,
+    pub(crate) extension: Option<Box<dyn Extension>>,
+    pub(crate) trailing: Vec<u8>,
 }
 
 /// What the server's 101 response settled, kept by the client after the hand-off to the connection.
@@ -300,7 +300,7 @@ impl ClientHandshake {
         if headers.single("sec-websocket-accept") != Ok(self.accept.as_bytes()) {
             return Err(ClientError::InvalidAccept);
         }
-        let protocol = self.check_protocol(&headers)?;
+        let protocol = check_protocol(&self.protocols, &headers)?;
         let extension = negotiate::confirm(&self.extensions, &headers)?;
         Ok(ClientUpgrade {
             response: ServerResponse { protocol, headers },
@@ -308,22 +308,27 @@ impl ClientHandshake {
             trailing,
         })
     }
+}
 
-    fn check_protocol(&self, headers: &Headers) -> Result<Option<String>, ClientError> {
-        let value = match headers.single("sec-websocket-protocol") {
-            Ok(value) => value,
-            Err(0) => return Ok(None),
-            Err(_) => return Err(ClientError::InvalidProtocolHeader),
-        };
-        let protocol = core::str::from_utf8(value)
-            .ok()
-            .filter(|p| is_token(p))
-            .ok_or(ClientError::InvalidProtocolHeader)?;
-        if self.protocols.iter().any(|offered| offered == protocol) {
-            Ok(Some(protocol.into()))
-        } else {
-            Err(ClientError::UnexpectedProtocol(protocol.into()))
-        }
+/// The subprotocol a server's response chose: at most one field, a token, one of those `offered` (RFC 6455
+/// section 4.1 item 6; RFC 8441 section 5 keeps it).
+pub(crate) fn check_protocol(
+    offered: &[String],
+    headers: &Headers,
+) -> Result<Option<String>, ClientError> {
+    let value = match headers.single("sec-websocket-protocol") {
+        Ok(value) => value,
+        Err(0) => return Ok(None),
+        Err(_) => return Err(ClientError::InvalidProtocolHeader),
+    };
+    let protocol = core::str::from_utf8(value)
+        .ok()
+        .filter(|p| is_token(p))
+        .ok_or(ClientError::InvalidProtocolHeader)?;
+    if offered.iter().any(|o| o == protocol) {
+        Ok(Some(protocol.into()))
+    } else {
+        Err(ClientError::UnexpectedProtocol(protocol.into()))
     }
 }
 

@@ -6,8 +6,12 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::headers::Headers;
+use super::parsed::HttpVersion;
 use super::response;
 use crate::extension::NegotiationError;
+
+/// The content type of a refusal's body.
+const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 
 /// Why a server refuses an opening handshake. [`ServerError::status`] is the HTTP status to answer with and
 /// [`ServerError::to_response`] the whole answer; the connection is closed after it.
@@ -18,13 +22,14 @@ use crate::extension::NegotiationError;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ServerError {
-    /// The request is not valid HTTP/1.x (400).
+    /// The request is not valid HTTP/1.x, or (HTTP/2) its `:authority` and `Host` differ (400).
     Malformed,
     /// The request head is over [`Limits::max_head_size`](super::Limits::max_head_size) (431).
     HeadTooLarge,
     /// The request has more fields than [`Limits::max_headers`](super::Limits::max_headers) (431).
     TooManyHeaders,
-    /// The method is not `GET` (405, with `Allow: GET`).
+    /// The method is not `GET` (405, with `Allow: GET`); in HTTP/2, not `CONNECT` (405, with
+    /// `Allow: CONNECT`).
     MethodNotAllowed,
     /// The request is HTTP/1.0; the opening handshake needs HTTP/1.1 or later (400: the major version is
     /// supported, so 505 would be wrong).
@@ -43,9 +48,18 @@ pub enum ServerError {
     NotWebSocketUpgrade,
     /// `Connection` does not list `Upgrade` (400).
     ConnectionNotUpgrade,
+    /// HTTP/2: a request with no `:protocol` or another one than `websocket` (400, RFC 8441 section 5).
+    NotWebSocketConnect,
+    /// HTTP/2: the named pseudo-header field (`:scheme`, `:path`) is missing or invalid (400, RFC 8441
+    /// section 4).
+    InvalidPseudoHeader(&'static str),
+    /// HTTP/2: the request has the named connection-specific field, which HTTP/2 forbids (400, RFC 9113
+    /// section 8.2.2).
+    ConnectionSpecificHeader(&'static str),
     /// `Sec-WebSocket-Key` is missing or is not the base64 encoding of 16 bytes (400).
     InvalidKey,
-    /// `Sec-WebSocket-Version` is missing or is not 13 (426, with `Sec-WebSocket-Version: 13`).
+    /// `Sec-WebSocket-Version` is missing or is not 13 (426, with `Sec-WebSocket-Version: 13`; in HTTP/2,
+    /// which forbids the `Upgrade` a 426 must carry, 400 with `Sec-WebSocket-Version: 13`).
     UnsupportedVersion,
     /// The [`OriginPolicy`](super::OriginPolicy) refused the request's `Origin`, or the `Origin` is not UTF-8
     /// (403).
@@ -65,7 +79,7 @@ pub enum ServerError {
 }
 
 impl ServerError {
-    /// The HTTP status code to answer with.
+    /// The HTTP status code to answer an HTTP/1.1 request with.
     #[must_use]
     pub fn status(&self) -> u16 {
         match self {
@@ -80,26 +94,67 @@ impl ServerError {
         }
     }
 
+    /// The HTTP status code to answer with in `version`: as [`status`](Self::status), except that an
+    /// HTTP/2 request with the wrong `Sec-WebSocket-Version` gets 400 (a 426 must carry `Upgrade`, which
+    /// HTTP/2 forbids).
+    #[must_use]
+    pub fn status_in(&self, version: HttpVersion) -> u16 {
+        match (self, version) {
+            (ServerError::UnsupportedVersion, HttpVersion::Http2) => 400,
+            _ => self.status(),
+        }
+    }
+
+    /// The fields the refusal requires in `version`: `Allow: GET` for a 405 (`Allow: CONNECT` in
+    /// HTTP/2); `Upgrade: websocket` (HTTP/1.1 only) and `Sec-WebSocket-Version: 13` for the wrong version.
+    fn required_fields(&self, version: HttpVersion) -> &'static [(&'static str, &'static str)] {
+        let http2 = version == HttpVersion::Http2;
+        match self {
+            ServerError::MethodNotAllowed if http2 => &[("allow", "CONNECT")],
+            ServerError::MethodNotAllowed => &[("Allow", "GET")],
+            ServerError::UnsupportedVersion if http2 => &[("sec-websocket-version", "13")],
+            ServerError::UnsupportedVersion => {
+                &[("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")]
+            }
+            _ => &[],
+        }
+    }
+
+    /// Every field of the refusal in `version` but `Content-Length` (which an HTTP layer writes from the
+    /// body): the [required](Self::status_in) ones, `Content-Type: text/plain; charset=utf-8`, and in
+    /// HTTP/1.x `Connection: close` (`Upgrade, close` beside an `Upgrade` field). HTTP/2 names are in
+    /// lower case and carry no `Connection`. The same as [`to_response`](Self::to_response) writes.
+    #[must_use]
+    pub fn fields_in(&self, version: HttpVersion) -> Vec<(&'static str, &'static str)> {
+        let mut fields = self.required_fields(version).to_vec();
+        if version == HttpVersion::Http2 {
+            fields.push(("content-type", CONTENT_TYPE));
+        } else {
+            let upgrade = fields.iter().any(|(name, _)| *name == "Upgrade");
+            fields.push(("Content-Type", CONTENT_TYPE));
+            fields.push((
+                "Connection",
+                if upgrade { "Upgrade, close" } else { "close" },
+            ));
+        }
+        fields
+    }
+
+    /// The body of the refusal: why, as text, on one line.
+    #[must_use]
+    pub fn body(&self) -> String {
+        alloc::format!("{self}\n")
+    }
+
     /// The HTTP response refusing the handshake: the status, the fields it requires (`Allow: GET` for 405;
     /// `Upgrade: websocket` and `Sec-WebSocket-Version: 13` for 426), a `text/plain` body saying why, and
     /// `Connection: close`.
     #[must_use]
     pub fn to_response(&self) -> Vec<u8> {
-        let fields: &[(&str, &str)] = match self {
-            ServerError::MethodNotAllowed => &[("Allow", "GET")],
-            ServerError::UnsupportedVersion => {
-                &[("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")]
-            }
-            _ => &[],
-        };
-        let body = alloc::format!("{self}\n");
+        let fields = self.required_fields(HttpVersion::Http11);
+        let body = self.body();
         let extra = fields.iter().map(|&(n, v)| (n, v.as_bytes()));
-        response::write_error(
-            self.status(),
-            extra,
-            Some("text/plain; charset=utf-8"),
-            body.as_bytes(),
-        )
+        response::write_error(self.status(), extra, Some(CONTENT_TYPE), body.as_bytes())
     }
 }
 
@@ -122,6 +177,13 @@ impl fmt::Display for ServerError {
             }
             ServerError::ConnectionNotUpgrade => {
                 f.write_str("Connection header does not list Upgrade")
+            }
+            ServerError::NotWebSocketConnect => {
+                f.write_str("the CONNECT's :protocol is not websocket")
+            }
+            ServerError::InvalidPseudoHeader(name) => write!(f, "missing or invalid {name}"),
+            ServerError::ConnectionSpecificHeader(name) => {
+                write!(f, "HTTP/2 forbids the connection-specific field {name}")
             }
             ServerError::InvalidKey => f.write_str("missing or invalid Sec-WebSocket-Key"),
             ServerError::UnsupportedVersion => f.write_str("Sec-WebSocket-Version must be 13"),

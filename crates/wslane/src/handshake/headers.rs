@@ -17,6 +17,26 @@ pub struct Headers {
 }
 
 impl Headers {
+    /// No fields.
+    #[must_use]
+    pub fn new() -> Headers {
+        Headers::default()
+    }
+
+    /// Adds a field at the end, for a caller whose HTTP layer has already parsed the head (hyper, h2).
+    pub fn push(&mut self, name: &str, value: &[u8]) {
+        self.fields.push((name.into(), value.into()));
+    }
+
+    /// The total size of the names and values, which the handshake bounds by
+    /// [`Limits::max_head_size`](super::Limits::max_head_size) when a head comes already parsed.
+    pub(crate) fn size(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|(name, value)| name.len().saturating_add(value.len()))
+            .fold(0, usize::saturating_add)
+    }
+
     pub(crate) fn from_parsed(parsed: &[httparse::Header<'_>]) -> Headers {
         Headers {
             fields: parsed
@@ -87,6 +107,16 @@ impl Headers {
         self.get_all(name)
             .flat_map(list_elements)
             .any(|element| element.eq_ignore_ascii_case(token.as_bytes()))
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<[u8]>> FromIterator<(N, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(fields: I) -> Headers {
+        let mut headers = Headers::new();
+        for (name, value) in fields {
+            headers.push(name.as_ref(), value.as_ref());
+        }
+        headers
     }
 }
 

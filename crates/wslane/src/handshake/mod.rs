@@ -14,6 +14,11 @@
 //!   random bytes for the key and returns the request bytes and a [`ClientHandshake`], which checks the
 //!   response and yields a [`ClientUpgrade`].
 //!
+//! - **HTTP/2** (RFC 8441): the same [`ServerHandshake`] takes an extended CONNECT's pseudo-header fields
+//!   and fields as data ([`ServerHandshake::handle_head`]), and [`ClientRequest::start_connect`] builds one;
+//!   see [`h2`]. A head that an HTTP/1.1 layer (hyper) has parsed goes the same way. The outcome is the
+//!   same [`ServerUpgrade`] or [`ClientUpgrade`], so the connection cannot tell how it was opened.
+//!
 //! A connection holds at most one extension: a server accepts the first of its configured factories that
 //! accepts an offer, and a client fails the handshake if the server accepts more than one.
 //!
@@ -42,9 +47,11 @@
 mod accept;
 mod client;
 mod error;
+pub mod h2;
 mod head;
 mod headers;
 mod negotiate;
+mod parsed;
 mod request;
 mod response;
 mod server;
@@ -53,8 +60,10 @@ mod url;
 pub use accept::accept_key;
 pub use client::{ClientHandshake, ClientRequest, ClientUpgrade, ServerResponse};
 pub use error::{BuildError, ClientError, ServerError};
+pub use h2::{ConnectHandshake, ExtendedConnect};
 pub use head::Limits;
 pub use headers::Headers;
+pub use parsed::{HttpVersion, RequestHead};
 pub use request::{Request, ServerUpgrade};
 pub use response::{Acceptance, Rejection};
 pub use server::{OriginCheck, OriginPolicy, ServerConfig, ServerHandshake};

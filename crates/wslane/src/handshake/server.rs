@@ -10,7 +10,8 @@ use super::error::ServerError;
 use super::head::{header_array, HeadError, HeadReader, Limits};
 use super::headers::{parse_protocols, Headers};
 use super::negotiate;
-use super::request::Request;
+use super::request::{Offers, Request};
+use super::HttpVersion;
 use crate::extension::ExtensionFactory;
 
 /// A caller's origin check: given the request's `Origin` field, if any, whether to allow it.
@@ -92,10 +93,10 @@ impl fmt::Debug for ServerConfig {
 /// which one was accepted.
 #[derive(Debug)]
 pub struct ServerHandshake {
-    config: Arc<ServerConfig>,
+    pub(crate) config: Arc<ServerConfig>,
     head: HeadReader,
-    finished: bool,
-    target: Option<String>,
+    pub(crate) finished: bool,
+    pub(crate) target: Option<String>,
 }
 
 impl ServerHandshake {
@@ -178,7 +179,7 @@ fn parse(buf: &[u8], limits: Limits) -> Result<Option<(usize, Parsed)>, HeadErro
 /// Whether `target` names a resource: the origin-form (`/path?query`) or the absolute-form
 /// (`ws://host/path`, which RFC 9112 section 3.2.2 asks servers to accept). Not the asterisk-form (`*`)
 /// or the authority-form (`host:port`).
-fn is_resource_target(target: &str) -> bool {
+pub(crate) fn is_resource_target(target: &str) -> bool {
     target.starts_with('/') || target.contains("://")
 }
 
@@ -195,7 +196,10 @@ fn has_body(headers: &Headers) -> Result<bool, ServerError> {
 }
 
 /// The one field named `name`: `Ok(None)` when absent, an error when repeated.
-fn single<'a>(headers: &'a Headers, name: &'static str) -> Result<Option<&'a [u8]>, ServerError> {
+pub(crate) fn single<'a>(
+    headers: &'a Headers,
+    name: &'static str,
+) -> Result<Option<&'a [u8]>, ServerError> {
     match headers.single(name) {
         Ok(value) => Ok(Some(value)),
         Err(0) => Ok(None),
@@ -204,14 +208,28 @@ fn single<'a>(headers: &'a Headers, name: &'static str) -> Result<Option<&'a [u8
 }
 
 fn check(parsed: Parsed, trailing: Vec<u8>, config: &ServerConfig) -> Result<Request, ServerError> {
-    if parsed.method != "GET" {
+    check_http1(
+        (parsed.method, parsed.path, parsed.minor_version),
+        parsed.headers,
+        trailing,
+        config,
+    )
+}
+
+/// Checks an RFC 6455 request (section 4.2.1) given as method, target, minor version and fields.
+pub(crate) fn check_http1(
+    (method, path, minor_version): (String, String, u8),
+    headers: Headers,
+    trailing: Vec<u8>,
+    config: &ServerConfig,
+) -> Result<Request, ServerError> {
+    if method != "GET" {
         return Err(ServerError::MethodNotAllowed);
     }
-    if parsed.minor_version < 1 {
+    if minor_version < 1 {
         return Err(ServerError::HttpVersion);
     }
-    let headers = &parsed.headers;
-    let host = single(headers, "Host")?.ok_or(ServerError::MissingHost)?;
+    let host = single(&headers, "Host")?.ok_or(ServerError::MissingHost)?;
     let host = core::str::from_utf8(host).map_err(|_| ServerError::Malformed)?;
     if !headers.has_token("upgrade", "websocket") {
         return Err(ServerError::NotWebSocketUpgrade);
@@ -219,19 +237,46 @@ fn check(parsed: Parsed, trailing: Vec<u8>, config: &ServerConfig) -> Result<Req
     if !headers.has_token("connection", "upgrade") {
         return Err(ServerError::ConnectionNotUpgrade);
     }
-    if !is_resource_target(&parsed.path) {
+    if !is_resource_target(&path) {
         return Err(ServerError::InvalidTarget);
     }
+    check_body_and_version(&headers)?;
+    let key = single(&headers, "Sec-WebSocket-Key")?
+        .filter(|key| is_valid_key(key))
+        .and_then(|key| core::str::from_utf8(key).ok())
+        .ok_or(ServerError::InvalidKey)?;
+    let offers = negotiate_offers(&headers, config)?;
+    Ok(Request {
+        version: HttpVersion::Http11,
+        host: host.into(),
+        key: Some(key.into()),
+        method,
+        path,
+        headers,
+        offers,
+        trailing,
+    })
+}
+
+/// The rules both forms of the request share before the offers: no body, and exactly one
+/// `Sec-WebSocket-Version: 13` (RFC 6455 section 4.2.1 item 6, which RFC 8441 section 5 keeps).
+pub(crate) fn check_body_and_version(headers: &Headers) -> Result<(), ServerError> {
     if has_body(headers)? {
         return Err(ServerError::RequestBody);
     }
     if headers.single("sec-websocket-version") != Ok(b"13") {
         return Err(ServerError::UnsupportedVersion);
     }
-    let key = single(headers, "Sec-WebSocket-Key")?
-        .filter(|key| is_valid_key(key))
-        .and_then(|key| core::str::from_utf8(key).ok())
-        .ok_or(ServerError::InvalidKey)?;
+    Ok(())
+}
+
+/// What a client offers and the server settles, alike in both forms: the `Origin` and its policy, the
+/// subprotocols, and the extensions, negotiated (RFC 6455 section 4.2.1 items 7 to 10; RFC 8441 section 5
+/// keeps them).
+pub(crate) fn negotiate_offers(
+    headers: &Headers,
+    config: &ServerConfig,
+) -> Result<Offers, ServerError> {
     let origin = match single(headers, "Origin")? {
         Some(origin) => Some(core::str::from_utf8(origin).map_err(|_| ServerError::OriginRefused)?),
         None => None,
@@ -245,16 +290,10 @@ fn check(parsed: Parsed, trailing: Vec<u8>, config: &ServerConfig) -> Result<Req
     }
     let offers = negotiate::parse_all(headers).ok_or(ServerError::InvalidExtensionHeader)?;
     let extension = negotiate::accept(&config.extensions, &offers)?;
-    Ok(Request {
-        host: host.into(),
-        key: key.into(),
+    Ok(Offers {
         origin: origin.map(Into::into),
-        method: parsed.method,
-        path: parsed.path,
-        headers: parsed.headers,
         protocols,
-        offers,
+        extensions: offers,
         extension,
-        trailing,
     })
 }
