@@ -55,10 +55,11 @@ pub enum ProxyError {
         /// The method it chose.
         method: u8,
     },
-    /// The SOCKS5 proxy refused the username and password (RFC 1929 status other than 0).
+    /// The SOCKS5 proxy refused the username and password: it answered an RFC 1929 status other than 0,
+    /// or closed the connection instead of answering them (as some proxies do).
     SocksAuthenticationFailed {
-        /// The status it answered.
-        status: u8,
+        /// The status it answered, or `None` when it closed the connection.
+        status: Option<u8>,
     },
     /// The SOCKS5 proxy refused or failed the connection: its reply code (RFC 1928 section 6).
     Socks(SocksReply),
@@ -133,9 +134,14 @@ impl fmt::Display for ProxyError {
                 f,
                 "the SOCKS5 proxy chose authentication method {method}, which was not offered"
             ),
-            ProxyError::SocksAuthenticationFailed { status } => write!(
+            ProxyError::SocksAuthenticationFailed {
+                status: Some(status),
+            } => write!(
                 f,
                 "the SOCKS5 proxy refused the username and password (status {status})"
+            ),
+            ProxyError::SocksAuthenticationFailed { status: None } => f.write_str(
+                "the SOCKS5 proxy refused the username and password (it closed the connection)",
             ),
             ProxyError::Socks(reply) => write!(f, "the SOCKS5 proxy failed: {reply}"),
             ProxyError::SocksMalformedReply => f.write_str("the SOCKS5 proxy's reply is malformed"),

@@ -99,6 +99,14 @@ impl HttpConnect {
     }
 }
 
+impl HttpConnect {
+    /// The end of the stream from the proxy before the reply head ended: the error to report.
+    #[must_use]
+    pub fn handle_eof(&mut self) -> ProxyError {
+        ProxyError::Closed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

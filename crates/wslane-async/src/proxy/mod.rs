@@ -178,6 +178,15 @@ impl ProxyHandshake {
         }
     }
 
+    /// The end of the stream from the proxy before the tunnel opened: the error to report.
+    #[must_use]
+    pub fn handle_eof(&mut self) -> ProxyError {
+        match self {
+            ProxyHandshake::Http(http) => http.handle_eof(),
+            ProxyHandshake::Socks5(socks) => socks.handle_eof(),
+        }
+    }
+
     /// Takes bytes read from the proxy.
     ///
     /// # Errors

@@ -163,6 +163,19 @@ impl Socks5 {
         })
     }
 
+    /// The end of the stream from the proxy before the tunnel opened: the error to report. A proxy that
+    /// closes the connection in answer to the username and password refused them.
+    #[must_use]
+    pub fn handle_eof(&mut self) -> ProxyError {
+        let err = match (self.failed, self.state) {
+            (Some(err), _) => err,
+            (None, State::Authentication) => ProxyError::SocksAuthenticationFailed { status: None },
+            (None, _) => ProxyError::Closed,
+        };
+        self.failed = Some(err);
+        err
+    }
+
     /// Acts on a complete fixed-size part.
     fn step(&mut self) -> Result<(), ProxyError> {
         let [first, second, third, fourth] = self.part;
@@ -193,7 +206,9 @@ impl Socks5 {
                     return Err(ProxyError::SocksVersion { version: first });
                 }
                 if second != 0 {
-                    return Err(ProxyError::SocksAuthenticationFailed { status: second });
+                    return Err(ProxyError::SocksAuthenticationFailed {
+                        status: Some(second),
+                    });
                 }
                 self.output = Some(core::mem::take(&mut self.request));
                 State::ReplyHead
@@ -364,13 +379,23 @@ mod tests {
         let (_, result) = exchange(&mut socks, &[b"\x05\x02", b"\x01\x01"]);
         assert_eq!(
             result,
-            Err(ProxyError::SocksAuthenticationFailed { status: 1 })
+            Err(ProxyError::SocksAuthenticationFailed { status: Some(1) })
         );
         // Failed stays failed.
         assert_eq!(
             socks.handle_input(b"\x05\x00\x00\x01"),
-            Err(ProxyError::SocksAuthenticationFailed { status: 1 })
+            Err(ProxyError::SocksAuthenticationFailed { status: Some(1) })
         );
+        // A proxy that closes the connection in answer to the credentials refused them; closing at any
+        // other point is only that.
+        let mut socks = Socks5::new(&target, Some(("u", "wrong"))).unwrap();
+        let (_, result) = exchange(&mut socks, &[b"\x05\x02"]);
+        assert_eq!(result, Ok(Progress::Partial));
+        let err = socks.handle_eof();
+        assert_eq!(err, ProxyError::SocksAuthenticationFailed { status: None });
+        assert!(err.to_string().contains("closed the connection"), "{err}");
+        let mut socks = Socks5::new(&target, Some(("u", "p"))).unwrap();
+        assert_eq!(socks.handle_eof(), ProxyError::Closed);
     }
 
     #[test]

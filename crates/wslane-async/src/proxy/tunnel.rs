@@ -6,7 +6,7 @@ use std::time::Instant;
 use wslane::handshake::{ClientRequest, ServerResponse};
 use wslane::Config;
 
-use super::{Progress, Proxy, ProxyError, ProxyHandshake, Target};
+use super::{Progress, Proxy, ProxyHandshake, Target};
 use crate::connect::{connect_gated, secure};
 use crate::handshake::{client_unbounded, read, within, write_all};
 use crate::runtime::{Runtime, Transport};
@@ -108,7 +108,7 @@ where
         }
         let n = read::<R, S>(stream, &mut buf[..limit]).await?;
         if n == 0 {
-            return Err(ProxyError::Closed.into());
+            return Err(exchange.handle_eof().into());
         }
         if let Progress::Established { .. } = exchange.handle_input(&buf[..n])? {
             return Ok(());
