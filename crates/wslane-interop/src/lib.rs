@@ -696,6 +696,11 @@ pub fn check_browser_echo(url: &str) -> String {
 #[doc = include_str!("../../../docs/adapters.md")]
 pub struct AdaptersDoctests;
 
+/// The programs of `docs/proxies.md`, compiled as doc tests (they need a proxy to run).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/proxies.md")]
+pub struct ProxiesDoctests;
+
 /// Starts [pproxy](https://pypi.org/project/pproxy/) (installed in the Python venv beside `websockets`)
 /// serving both HTTP `CONNECT` and SOCKS5 on one free 127.0.0.1 port, and waits until it listens. With
 /// `credentials` (`user:password`, as they are, not percent-encoded), both protocols require them, on

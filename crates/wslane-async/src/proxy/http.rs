@@ -97,9 +97,7 @@ impl HttpConnect {
             Err(_) => Err(ProxyError::MalformedResponse),
         }
     }
-}
 
-impl HttpConnect {
     /// The end of the stream from the proxy before the reply head ended: the error to report.
     #[must_use]
     pub fn handle_eof(&mut self) -> ProxyError {
