@@ -3,6 +3,7 @@
 # target/interop/env.sh with their paths (scripts/test.sh runs this script and sources that file):
 #
 #   Python `websockets`        target/interop/venv           pinned in tests/interop/requirements.txt
+#   pproxy (HTTP and SOCKS5)   target/interop/venv           likewise
 #   Node `ws`, playwright-core target/interop/node           pinned in tests/interop/package-lock.json
 #   Chromium                   /usr/bin/chromium             Debian's package, installed when missing
 #
@@ -41,6 +42,7 @@ if ! fresh "$out/venv.stamp" "$stamp" || [ ! -x "$python" ]; then
 fi
 py_ws=$("$python" -c 'import websockets; print(websockets.__version__)') ||
     die "websockets does not import in $venv"
+"$python" -m pproxy --version >/dev/null || die "pproxy does not run in $venv"
 
 # Node: ws and playwright-core, exactly as locked, installed outside the source tree.
 node_dir=$out/node

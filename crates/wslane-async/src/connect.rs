@@ -1,5 +1,5 @@
-//! Connecting a client: resolve, connect TCP under the section 4.1 gate, TLS for `wss://`, then the
-//! opening handshake, all within the request's handshake timeout.
+//! Connecting a client: resolve, connect TCP under the section 4.1 gate (or through a proxy), TLS for
+//! `wss://`, then the opening handshake, all within the request's handshake timeout.
 
 use std::net::SocketAddr;
 
@@ -8,13 +8,15 @@ use wslane::Config;
 
 use crate::gate::{ConnectGate, GateGuard};
 use crate::handshake::{client_unbounded, within};
+use crate::options::ConnectOptions;
 #[cfg(not(feature = "tls"))]
 use crate::runtime::Runtime;
 use crate::stream::{DrivesTcpAndTls, MaybeTlsStream};
 use crate::tls::Connector;
 use crate::{Error, WebSocket};
 
-/// Connects to a `ws://` or `wss://` URL with default settings.
+/// Connects to a `ws://` or `wss://` URL with default settings, through the proxy the environment names
+/// for it, if any ([`Proxy::from_env`](crate::proxy::Proxy::from_env)).
 pub async fn connect<R>(
     url: &str,
 ) -> Result<(WebSocket<MaybeTlsStream<R>, R>, ServerResponse), Error>
@@ -22,24 +24,32 @@ where
     R: DrivesTcpAndTls,
 {
     let request = ClientRequest::new(Url::parse(url)?);
-    connect_with(request, Config::default(), Connector::Default).await
+    connect_with(request, Config::default(), ConnectOptions::default()).await
 }
 
 /// Connects with a built request (origin, subprotocols, extensions, extra fields, handshake limits),
-/// connection settings and a TLS connector.
+/// connection settings and [`ConnectOptions`]: a TLS [`Connector`] (which converts into options) and a
+/// proxy setting, by default the proxy the environment names for the URL (see `docs/proxies.md`).
 ///
 /// RFC 6455 section 4.1: while this connection is in the CONNECTING state (TCP, TLS, opening handshake),
 /// other connections from this process to the same address wait their turn. The request's
 /// [`Limits::timeout`](wslane::handshake::Limits::timeout) bounds resolving, and then this connection's own
-/// attempt (TCP, TLS, handshake), not its wait behind others at the gate.
+/// attempt (TCP, TLS, handshake), not its wait behind others at the gate. Through a proxy, it bounds the
+/// whole attempt: resolving and connecting to the proxy, the proxy's exchange, TLS and the handshake.
 pub async fn connect_with<R>(
     request: ClientRequest,
     config: Config,
-    connector: Connector,
+    options: impl Into<ConnectOptions>,
 ) -> Result<(WebSocket<MaybeTlsStream<R>, R>, ServerResponse), Error>
 where
     R: DrivesTcpAndTls,
 {
+    let options = options.into();
+    let connector = options.connector;
+    if let Some(proxy) = options.proxy.proxy_for(request.url())? {
+        return crate::proxy::tunnel::connect_through::<R>(&proxy, request, config, &connector)
+            .await;
+    }
     let url = request.url().clone();
     let limit = request.handshake_limits().timeout;
     let addrs = within::<R, _>(limit, async {
@@ -81,7 +91,7 @@ where
 }
 
 #[cfg(not(feature = "tls"))]
-async fn secure<R: Runtime>(
+pub(crate) async fn secure<R: Runtime>(
     tcp: R::TcpStream,
     url: &Url,
     _: &Connector,
@@ -96,7 +106,7 @@ async fn secure<R: Runtime>(
 }
 
 #[cfg(feature = "tls")]
-async fn secure<R: DrivesTcpAndTls>(
+pub(crate) async fn secure<R: DrivesTcpAndTls>(
     tcp: R::TcpStream,
     url: &Url,
     connector: &Connector,

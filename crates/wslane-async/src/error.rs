@@ -9,6 +9,8 @@ use std::io;
 use wslane::handshake::{ClientError, ServerError, UrlError};
 use wslane::{CloseCode, Message, SendError};
 
+use crate::proxy::ProxyError;
+
 /// Why an operation on an adapter's WebSocket failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -31,6 +33,9 @@ pub enum Error {
     Response(Box<ClientError>),
     /// Client side: the URL is not a valid `ws://` or `wss://` URL.
     Url(UrlError),
+    /// Client side: connecting through a proxy failed: its address is invalid, or it refused or failed
+    /// the tunnel (an HTTP status such as 407, a SOCKS5 reply code), or its reply was malformed.
+    Proxy(ProxyError),
     /// A command could not be carried out: for example sending after close, or
     /// [`SendError::BufferFull`] when sending to another connection of an event loop.
     Send(SendError),
@@ -55,7 +60,8 @@ impl Error {
         }
     }
 
-    /// The HTTP status of a failed handshake, if this is one.
+    /// The HTTP status of a failed handshake, if this is one. (An HTTP proxy's status, such as 407, is
+    /// [`ProxyError::status`] of [`Error::Proxy`].)
     #[must_use]
     pub fn http_status(&self) -> Option<u16> {
         match self {
@@ -79,6 +85,7 @@ impl fmt::Display for Error {
             Error::Rejected { status } => write!(f, "refused the opening handshake with {status}"),
             Error::Response(err) => write!(f, "the server's handshake response was refused: {err}"),
             Error::Url(err) => write!(f, "invalid URL: {err}"),
+            Error::Proxy(err) => fmt::Display::fmt(err, f),
             Error::Send(err) => write!(f, "cannot send: {err}"),
             Error::Closed => f.write_str("the connection is closed"),
             Error::Aborted => f.write_str("the connection was aborted"),
@@ -97,6 +104,7 @@ impl std::error::Error for Error {
             Error::Request(err) => Some(err),
             Error::Response(err) => Some(err.as_ref()),
             Error::Url(err) => Some(err),
+            Error::Proxy(err) => Some(err),
             Error::Send(err) => Some(err),
             Error::Rejected { .. } | Error::Closed | Error::Aborted | Error::FragmentsMode => None,
         }
@@ -199,6 +207,12 @@ impl From<ClientError> for Error {
 impl From<UrlError> for Error {
     fn from(err: UrlError) -> Error {
         Error::Url(err)
+    }
+}
+
+impl From<ProxyError> for Error {
+    fn from(err: ProxyError) -> Error {
+        Error::Proxy(err)
     }
 }
 

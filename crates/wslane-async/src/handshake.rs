@@ -238,7 +238,10 @@ pub(crate) async fn within<R: Runtime, T>(
     .await
 }
 
-async fn read<R: Transport<S>, S: Unpin>(stream: &mut S, buf: &mut [u8]) -> Result<usize, Error> {
+pub(crate) async fn read<R: Transport<S>, S: Unpin>(
+    stream: &mut S,
+    buf: &mut [u8],
+) -> Result<usize, Error> {
     loop {
         match poll_fn(|cx| R::poll_read(Pin::new(&mut *stream), cx, buf)).await {
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
@@ -247,7 +250,7 @@ async fn read<R: Transport<S>, S: Unpin>(stream: &mut S, buf: &mut [u8]) -> Resu
     }
 }
 
-async fn write_all<R: Transport<S>, S: Unpin>(
+pub(crate) async fn write_all<R: Transport<S>, S: Unpin>(
     stream: &mut S,
     mut data: &[u8],
 ) -> Result<(), Error> {

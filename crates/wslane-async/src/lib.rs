@@ -28,6 +28,8 @@ mod connect;
 mod error;
 mod gate;
 mod handshake;
+mod options;
+pub mod proxy;
 pub mod runtime;
 mod sink;
 mod socket;
@@ -40,6 +42,7 @@ pub use connect::{connect, connect_gated, connect_with};
 pub use error::{Error, TrySendError};
 pub use gate::{ConnectGate, GateGuard};
 pub use handshake::{accept, accept_with, client_on, read_request, upgrade};
+pub use options::ConnectOptions;
 #[cfg(feature = "runtime-async-io")]
 pub use runtime::AsyncIo;
 #[cfg(feature = "runtime-tokio")]
@@ -73,7 +76,8 @@ pub mod common {
 macro_rules! runtime_api {
     ($rt:ty, $runtime_name:literal) => {
         pub use $crate::common::*;
-        pub use $crate::{AbortHandle, Connector, TrySendError};
+        pub use $crate::proxy::{Proxy, ProxyError, ProxySetting};
+        pub use $crate::{AbortHandle, ConnectOptions, Connector, TrySendError};
 
         #[doc = concat!("The ", $runtime_name, " runtime, as the async layer sees it.")]
         pub type Runtime = $rt;
@@ -149,7 +153,8 @@ macro_rules! runtime_api {
             $crate::upgrade::<$rt, S>(stream, request, acceptance, config).await
         }
 
-        /// Connects to a `ws://` or `wss://` URL with default settings.
+        /// Connects to a `ws://` or `wss://` URL with default settings, through the proxy the
+        /// environment names for it, if any ([`Proxy::from_env`]).
         pub async fn connect(
             url: &str,
         ) -> Result<(WebSocketStream<MaybeTlsStream>, ServerResponse), Error> {
@@ -157,14 +162,16 @@ macro_rules! runtime_api {
         }
 
         /// Connects with a built request (origin, subprotocols, extensions, extra fields, handshake
-        /// limits), connection settings and a TLS connector. While this connection is connecting, other
-        /// connections from this process to the same address wait their turn (RFC 6455 section 4.1).
+        /// limits), connection settings and [`ConnectOptions`]: a TLS [`Connector`] (which converts
+        /// into options) and a proxy setting, by default the proxy the environment names for the URL.
+        /// While this connection is connecting, other connections from this process to the same address
+        /// wait their turn (RFC 6455 section 4.1).
         pub async fn connect_with(
             request: ClientRequest,
             config: Config,
-            connector: Connector,
+            options: impl Into<ConnectOptions>,
         ) -> Result<(WebSocketStream<MaybeTlsStream>, ServerResponse), Error> {
-            $crate::connect_with::<$rt>(request, config, connector).await
+            $crate::connect_with::<$rt>(request, config, options).await
         }
 
         /// Runs the client handshake on a stream that is already connected (a proxy tunnel, a Unix

@@ -25,7 +25,7 @@
 //!
 //! | variable | what | default |
 //! |---|---|---|
-//! | `WSLANE_INTEROP_PYTHON` | a Python with `websockets` | `target/interop/venv/bin/python` |
+//! | `WSLANE_INTEROP_PYTHON` | a Python with `websockets` and `pproxy` | `target/interop/venv/bin/python` |
 //! | `WSLANE_INTEROP_NODE` | Node 20 or later | `node` on the `PATH` |
 //! | `WSLANE_INTEROP_NODE_PATH` | `node_modules` with `ws` and `playwright-core` | `target/interop/node/node_modules` |
 //! | `WSLANE_INTEROP_CHROMIUM` | a Chromium binary | `/usr/bin/chromium` |
@@ -138,6 +138,13 @@ fn missing(what: &str, variable: &str, path: &Path) -> ! {
 }
 
 fn python_command(script: &str) -> Command {
+    let mut command = python();
+    command.arg(scripts_dir().join(script));
+    command
+}
+
+/// The interop venv's Python, unbuffered.
+fn python() -> Command {
     let python = setting("WSLANE_INTEROP_PYTHON", || {
         root().join("target/interop/venv/bin/python")
     });
@@ -150,7 +157,6 @@ fn python_command(script: &str) -> Command {
     }
     let mut command = Command::new(python);
     command
-        .arg(scripts_dir().join(script))
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1");
     command
@@ -689,3 +695,44 @@ pub fn check_browser_echo(url: &str) -> String {
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/adapters.md")]
 pub struct AdaptersDoctests;
+
+/// The programs of `docs/proxies.md`, compiled as doc tests (they need a proxy to run).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/proxies.md")]
+pub struct ProxiesDoctests;
+
+/// Starts [pproxy](https://pypi.org/project/pproxy/) (installed in the Python venv beside `websockets`)
+/// serving both HTTP `CONNECT` and SOCKS5 on one free 127.0.0.1 port, and waits until it listens. With
+/// `credentials` (`user:password`, as they are, not percent-encoded), both protocols require them, on
+/// every connection. Returns the guard that kills it and its address (`127.0.0.1:port`).
+///
+/// pproxy answers a missing or wrong password with 407 over HTTP; over SOCKS5 it closes the connection
+/// instead of answering (no RFC 1929 failure status, no 0xFF method).
+///
+/// # Panics
+/// When the venv or pproxy is missing, or it does not start listening within [`TIMEOUT`].
+#[must_use]
+pub fn spawn_proxy(credentials: Option<&str>) -> (Process, String) {
+    let auth = credentials.map(|c| format!("#{c}")).unwrap_or_default();
+    let mut command = python();
+    // `--auth 0`: check the credentials of every connection (pproxy otherwise trusts an address that
+    // authenticated once, for 30 days).
+    command.args([
+        "-m",
+        "pproxy",
+        "-l",
+        &format!("http+socks5://127.0.0.1:0{auth}"),
+        "--auth",
+        "0",
+    ]);
+    let mut proxy = Process::spawn("pproxy", command);
+    let line = proxy.wait_for_line("pproxy's \"Serving on\" line", TIMEOUT, |line| {
+        line.starts_with("Serving on")
+    });
+    let address = line
+        .split_whitespace()
+        .find(|word| word.starts_with("127.0.0.1:"))
+        .unwrap_or_else(|| panic!("pproxy: no address in {line:?}"))
+        .to_owned();
+    (proxy, address)
+}
