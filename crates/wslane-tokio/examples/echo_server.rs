@@ -85,7 +85,9 @@ async fn handshake(
             return Ok(None);
         }
         Err(Error::Request(err)) => {
+            // Answered and closed, as `accept` does.
             tcp.write_all(&err.to_response()).await?;
+            let _ = tcp.shutdown().await;
             return Err(Error::Request(err));
         }
         Err(err) => return Err(err),
