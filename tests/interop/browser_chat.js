@@ -3,73 +3,40 @@
 //     WSLANE_INTEROP_CHROMIUM=/usr/bin/chromium node browser_chat.js http://127.0.0.1:8080/
 //
 // Opens the page twice, waits until both pages are connected and the second one's join notice reached both,
-// sends one message from each page, and checks that both messages appear on both pages. Prints one
-// `ok <check>` line per check and `browser_chat: all checks passed` at the end; exits non-zero otherwise.
+// sends one message from each page, and checks that both messages appear on both pages. Also checks what a
+// person notices: each page shows its own name, and the two names are consecutive guest numbers (loading
+// a page takes none); the icon is served and no request of either page got a 404. Saves `chat.png`.
+// Prints one `ok <check>` line per check and `browser_chat: all checks passed` at the end; exits non-zero
+// otherwise.
 //
 // Chromium always offers permessage-deflate; the checks hold whichever way the chat example answers.
 'use strict';
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { chromium } = require('playwright-core');
-
-// Every wait is bounded.
-const TIMEOUT_MS = 30000;
+const { TIMEOUT_MS, withBrowser, newPage, screenshot } = require('./browser');
 
 async function main(url) {
-  const executablePath = process.env.WSLANE_INTEROP_CHROMIUM || '/usr/bin/chromium';
-  if (!fs.existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}`);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wslane-chromium-'));
-  let context;
-  const cleanup = async () => {
-    if (context) await context.close().catch(() => {});
-    fs.rmSync(profile, { recursive: true, force: true });
-  };
-  const overall = setTimeout(async () => {
-    console.log(`FAIL browser_chat: not done after ${2 * TIMEOUT_MS} ms`);
-    await cleanup();
-    process.exit(1);
-  }, 2 * TIMEOUT_MS);
-
-  try {
-    // A persistent context on a fresh profile directory: launch() does not take --user-data-dir.
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      timeout: TIMEOUT_MS,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    context.setDefaultTimeout(TIMEOUT_MS);
-
+  const notFound = [];
+  await withBrowser('browser_chat', 3 * TIMEOUT_MS, async (context) => {
     const open = async (label) => {
-      const page = await context.newPage();
-      page.on('console', (m) => console.log(`[${label} console] ${m.type()}: ${m.text()}`));
-      page.on('pageerror', (e) => console.log(`[${label} page error] ${e.message}`));
+      const page = await newPage(context, label);
+      page.on('response', (r) => { if (r.status() === 404) notFound.push(r.url()); });
       await page.goto(url);
       await page.waitForFunction(() => document.getElementById('status').textContent === 'connected');
-      console.log(`ok ${label} connected`);
-      return page;
+      // The server tells each connection its name, and the page shows it.
+      await page.waitForFunction(() => /^guest-\d+$/.test(document.getElementById('me').textContent));
+      const name = await page.textContent('#me');
+      console.log(`ok ${label} connected as ${name}`);
+      return [page, name];
     };
     const lines = (page) => page.$$eval('#log li', (items) => items.map((li) => li.textContent));
-    const waitForLine = async (page, label, pattern) => {
+    const waitForLine = async (page, label, line) => {
       try {
         await page.waitForFunction(
-          ([source, flags]) =>
-            [...document.querySelectorAll('#log li')].some((li) => new RegExp(source, flags).test(li.textContent)),
-          [pattern.source, pattern.flags],
+          (line) => [...document.querySelectorAll('#log li')].some((li) => li.textContent === line),
+          line,
         );
       } catch (err) {
-        throw new Error(`${label}: no line matching ${pattern} in ${JSON.stringify(await lines(page))}: ${err.message}`);
+        throw new Error(`${label}: no line ${JSON.stringify(line)} in ${JSON.stringify(await lines(page))}: ${err.message}`);
       }
     };
     const send = async (page, text) => {
@@ -77,11 +44,17 @@ async function main(url) {
       await page.click('#send');
     };
 
-    const one = await open('page one');
-    const two = await open('page two');
+    const [one, nameOne] = await open('page one');
+    // Loading the second page (and any icon request) between the two connections takes no number.
+    const [two, nameTwo] = await open('page two');
+    const number = (name) => Number(name.slice('guest-'.length));
+    if (number(nameTwo) !== number(nameOne) + 1) {
+      throw new Error(`the pages are ${nameOne} and ${nameTwo}, expected consecutive guest numbers`);
+    }
+    console.log(`ok consecutive guest numbers: ${nameOne}, ${nameTwo}`);
     // The second page's join notice reaches both pages (the first page also saw its own).
     for (const [page, label] of [[one, 'page one'], [two, 'page two']]) {
-      await waitForLine(page, label, /^guest-\d+ joined$/);
+      await waitForLine(page, label, `${nameTwo} joined`);
     }
     const joins = (await lines(one)).filter((l) => / joined$/.test(l));
     if (joins.length < 2) throw new Error(`page one saw ${JSON.stringify(joins)}, expected two join notices`);
@@ -90,26 +63,31 @@ async function main(url) {
     await send(one, 'hello from page one \u2713');
     await send(two, 'hello from page two \u{1f980}');
     for (const [page, label] of [[one, 'page one'], [two, 'page two']]) {
-      await waitForLine(page, label, /^guest-\d+: hello from page one \u2713$/);
-      await waitForLine(page, label, /^guest-\d+: hello from page two \u{1f980}$/u);
+      await waitForLine(page, label, `${nameOne}: hello from page one \u2713`);
+      await waitForLine(page, label, `${nameTwo}: hello from page two \u{1f980}`);
       console.log(`ok ${label} shows both messages: ${JSON.stringify(await lines(page))}`);
     }
     for (const [page, label] of [[one, 'page one'], [two, 'page two']]) {
       const status = await page.textContent('#status');
       if (status !== 'connected') throw new Error(`${label}: status ${JSON.stringify(status)} after the exchange`);
     }
-    console.log('browser_chat: all checks passed');
-  } finally {
-    clearTimeout(overall);
-    await cleanup();
-  }
+
+    const icon = await one.evaluate(async () => {
+      const response = await fetch('/favicon.ico');
+      return { status: response.status, type: response.headers.get('content-type') };
+    });
+    if (icon.status !== 200 || !/^image\//.test(icon.type)) {
+      throw new Error(`/favicon.ico: ${icon.status} ${icon.type}`);
+    }
+    console.log(`ok the icon is served: ${icon.status} ${icon.type}`);
+    if (notFound.length > 0) throw new Error(`404 for ${JSON.stringify(notFound)}`);
+    console.log('ok no request got a 404');
+    await screenshot(one, 'chat.png');
+  });
 }
 
 if (process.argv.length !== 3) {
   console.error('usage: browser_chat.js http://host:port/');
   process.exit(2);
 }
-main(process.argv[2]).catch((err) => {
-  console.log(`FAIL browser_chat: ${err.stack || err}`);
-  process.exit(1);
-});
+main(process.argv[2]);

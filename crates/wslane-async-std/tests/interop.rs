@@ -1,6 +1,7 @@
 //! Interop over loopback with independent implementations (see the `wslane-interop` crate): the Python
-//! `websockets` and Node `ws` clients against this adapter's echo server, and our client against their
-//! echo servers. A missing peer fails these tests; `scripts/test.sh` installs them.
+//! `websockets` and Node `ws` clients against this adapter's echo server, our client against their
+//! echo servers, and Chromium through the client page the echo server serves. A missing peer fails these
+//! tests; `scripts/test.sh` installs them.
 
 use futures_util::StreamExt;
 use wslane_async_std::{CloseCode, Message};
@@ -49,4 +50,12 @@ fn python_deflate_client_against_echo_server() {
     let (_server, url) =
         wslane_interop::spawn_echo_server("wslane-async-std", "async_std_echo_server");
     wslane_interop::check_deflate_client_against(&url);
+}
+
+/// The client page the echo server serves on `/`, driven in Chromium.
+#[test]
+fn browser_client_page_of_echo_server() {
+    let (_server, url) =
+        wslane_interop::spawn_echo_server("wslane-async-std", "async_std_echo_server");
+    wslane_interop::check_browser_client(&wslane_interop::page_url(&url), "client-async-std");
 }

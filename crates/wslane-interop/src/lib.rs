@@ -19,9 +19,13 @@
 //! The peer scripts are in `tests/interop/` at the repository root: `py_client.py` and `node_client.js`
 //! check an echo server (text, binary, empty messages, 1 MiB messages, fragmented messages, a ping's pong,
 //! a close code answered with the same code); `py_server.py` and `node_server.js` are echo servers that
-//! print the close code each connection ended with; `browser_chat.js` runs the chat example's page in two
-//! tabs. `scripts/setup-interop.sh` installs what they need, pinned, and writes `target/interop/env.sh`,
-//! which `scripts/test.sh` sources:
+//! print the close code each connection ended with. The `browser_*.js` scripts drive the examples' pages in
+//! headless Chromium: `browser_chat.js` the chat page in two tabs, `browser_ticker.js` the ticker page
+//! across a server restart, `browser_client.js` the client page the echo servers serve, and
+//! `browser_echo.js` a blank page's WebSocket against an echo server. Each page script saves a screenshot
+//! in `target/interop/artifacts/` (not committed), to look at after a run.
+//! `scripts/setup-interop.sh` installs what they need, pinned, and writes `target/interop/env.sh`, which
+//! `scripts/test.sh` sources:
 //!
 //! | variable | what | default |
 //! |---|---|---|
@@ -184,6 +188,28 @@ fn node_command(script: &str) -> Command {
     command
         .arg(scripts_dir().join(script))
         .env("NODE_PATH", modules);
+    command
+}
+
+/// Where the browser scripts save their screenshots (created on first use).
+///
+/// # Panics
+/// When the directory cannot be created.
+#[must_use]
+pub fn artifacts_dir() -> PathBuf {
+    let dir = root().join("target/interop/artifacts");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
+    dir
+}
+
+/// The command that runs a browser script from `tests/interop/`, told where Chromium is and where to
+/// save its screenshots.
+fn browser_command(script: &str) -> Command {
+    let mut command = node_command(script);
+    command
+        .env("WSLANE_INTEROP_CHROMIUM", chromium())
+        .env("WSLANE_INTEROP_ARTIFACTS", artifacts_dir());
     command
 }
 
@@ -627,19 +653,96 @@ pub fn spawn_chat(package: &str) -> (Process, String) {
 }
 
 /// Opens the chat page at `url` in two Chromium tabs (headless, fresh profile), sends a message from each,
-/// and fails unless both messages and a join notice appear on both tabs. Returns the script's output.
+/// and fails unless both messages and a join notice appear on both tabs, each tab shows its own name, the
+/// two names are consecutive guest numbers (loading a page takes none), and no request of either tab got
+/// a 404 (the icon included). Saves `chat.png`. Returns the script's output.
 ///
 /// # Panics
-/// On a failed check, a missing peer, or a run past twice [`TIMEOUT`] (starting a browser is slow).
+/// On a failed check, a missing peer, or a run past three times [`TIMEOUT`] (starting a browser is slow).
 pub fn check_browser_chat(url: &str) -> String {
-    let mut command = node_command("browser_chat.js");
-    command.arg(url).env("WSLANE_INTEROP_CHROMIUM", chromium());
+    let mut command = browser_command("browser_chat.js");
+    command.arg(url);
     run_script(
         &format!("Chromium chat pages against {url}"),
         command,
         "browser_chat: all checks passed",
         TIMEOUT * 3,
     )
+}
+
+/// Starts `package`'s `ticker` example on `addr` (`127.0.0.1:0` for a free port) and returns its guard and
+/// the page's `http://` URL.
+///
+/// # Panics
+/// When the example is not built or does not print its URL within [`TIMEOUT`].
+#[must_use]
+pub fn spawn_ticker(package: &str, addr: &str) -> (Process, String) {
+    let mut server = spawn_example(package, "ticker", [addr]);
+    let url = server.wait_for_url("http");
+    (server, url)
+}
+
+/// Drives `package`'s `ticker` page in Chromium across a server restart: the table fills and updates at
+/// least twice and the page says it is connected; the server is stopped and the page says it is
+/// reconnecting; the server is started again on the same port and the page reconnects by itself and
+/// updates again. Saves `ticker.png` and `ticker-reconnected.png`. Returns the script's output.
+///
+/// # Panics
+/// On a failed check, a missing peer, or a run past three times [`TIMEOUT`].
+pub fn check_browser_ticker(package: &str) -> String {
+    let (server, url) = spawn_ticker(package, "127.0.0.1:0");
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut command = browser_command("browser_ticker.js");
+    command.arg(&url);
+    let name = format!("Chromium ticker page against {url}");
+    let mut browser = Process::spawn(&name, command);
+    browser.wait_for_line("the page live", TIMEOUT * 2, |line| line == "ok live");
+    // The server goes away; the page must notice on its own.
+    drop(server);
+    browser.wait_for_line("the page reconnecting", TIMEOUT, |line| {
+        line == "ok reconnecting"
+    });
+    let (_server, again) = spawn_ticker(package, &addr);
+    assert_eq!(again, url, "the restarted ticker's URL");
+    let status = browser.wait_with_timeout(TIMEOUT * 2);
+    let output = browser.output();
+    println!("--- {name}:\n{output}--- {status}");
+    assert!(
+        status.success()
+            && output
+                .lines()
+                .any(|line| line == "browser_ticker: all checks passed"),
+        "{name} failed ({status}); output:\n{output}"
+    );
+    output
+}
+
+/// Drives the WebSocket client page an echo server serves on `url` (`http://…/`) in Chromium: its URL
+/// field points back at the server; connect, send text and see it echoed in the event log, disconnect
+/// with 1000 and see the `close` event with the server's 1000. Saves `<name>.png`. Returns the script's
+/// output.
+///
+/// # Panics
+/// On a failed check, a missing peer, or a run past three times [`TIMEOUT`].
+pub fn check_browser_client(url: &str, name: &str) -> String {
+    let mut command = browser_command("browser_client.js");
+    command.arg(url).arg(name);
+    run_script(
+        &format!("Chromium client page against {url}"),
+        command,
+        "browser_client: all checks passed",
+        TIMEOUT * 3,
+    )
+}
+
+/// The page URL (`http://…/`) of an echo server whose WebSocket URL is `ws_url` (`ws://host:port`).
+#[must_use]
+pub fn page_url(ws_url: &str) -> String {
+    let host = ws_url.trim_start_matches("ws://").trim_end_matches('/');
+    format!("http://{host}/")
 }
 
 /// Runs the Python `websockets` client with permessage-deflate on (its default) against the echo server at
@@ -681,8 +784,8 @@ pub fn spawn_python_deflate_server() -> (Process, String) {
 /// # Panics
 /// On a failed check, a missing peer, or a run past three times [`TIMEOUT`].
 pub fn check_browser_echo(url: &str) -> String {
-    let mut command = node_command("browser_echo.js");
-    command.arg(url).env("WSLANE_INTEROP_CHROMIUM", chromium());
+    let mut command = browser_command("browser_echo.js");
+    command.arg(url);
     run_script(
         &format!("Chromium echo page against {url}"),
         command,

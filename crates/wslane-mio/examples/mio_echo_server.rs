@@ -6,15 +6,22 @@
 //!
 //! Replies are queued on the connection and written when the loop has handled what was read, so a client
 //! that pipelines many messages gets many replies per write.
+//!
+//! Every path accepts WebSocket connections. A plain HTTP `GET /` (a browser opening
+//! <http://127.0.0.1:9001/>) gets the WebSocket client page of the tokio examples (`client.html`), which
+//! connects back to this server; a plain `GET` of any other path gets 426 Upgrade Required.
 
 use std::net::SocketAddr;
-
 use std::sync::Arc;
 
 use wslane_mio::{
     Config, ConnectionId, Context, DeflateConfig, Event, Handler, PerMessageDeflate, Server,
     ServerConfig,
 };
+
+const PAGE: &str = include_str!("../../wslane-tokio/examples/client.html");
+const HTML: &str = "text/html; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
 
 struct Echo;
 
@@ -32,9 +39,34 @@ impl Handler for Echo {
         }
     }
 
+    fn on_http_get(&mut self, _: SocketAddr, target: &str) -> Option<Vec<u8>> {
+        Some(match target {
+            "/" => http_response("200 OK", &[("Content-Type", HTML)], PAGE),
+            // Any other path is a WebSocket endpoint only.
+            _ => http_response(
+                "426 Upgrade Required",
+                &[("Upgrade", "websocket"), ("Content-Type", TEXT)],
+                "a WebSocket endpoint: connect with a WebSocket client\n",
+            ),
+        })
+    }
+
     fn on_handshake_error(&mut self, peer: SocketAddr, error: wslane_mio::Error) {
         eprintln!("{peer}: handshake failed: {error}");
     }
+}
+
+/// A whole HTTP/1.1 response that closes the connection.
+fn http_response(status: &str, fields: &[(&str, &str)], body: &str) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {status}\r\n");
+    for (name, value) in fields {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    [head.as_bytes(), body.as_bytes()].concat()
 }
 
 fn main() -> std::io::Result<()> {
@@ -53,6 +85,8 @@ fn main() -> std::io::Result<()> {
     let deflate = PerMessageDeflate::new(DeflateConfig::fastest());
     handshake.extensions.push(Arc::new(deflate));
     let mut server = Server::bind(addr, handshake, config)?;
-    println!("echo server listening on ws://{}", server.local_addr()?);
+    let local = server.local_addr()?;
+    println!("echo server listening on ws://{local}");
+    println!("browser client page on http://{local}/");
     server.run(&mut Echo)
 }

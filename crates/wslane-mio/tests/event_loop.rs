@@ -608,3 +608,67 @@ fn a_frame_in_the_same_segment_as_the_request_is_not_lost() {
     assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
     assert!(head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
 }
+
+/// Answers a plain `GET /` with a page, and nothing else: other plain requests keep the default refusal.
+struct Page {
+    echo: Echo,
+}
+
+const PAGE_BODY: &str = "<!doctype html><title>page</title>";
+
+impl Handler for Page {
+    fn on_event(&mut self, ctx: &mut Context<'_>, id: ConnectionId, event: Event<'_>) {
+        self.echo.on_event(ctx, id, event);
+    }
+
+    fn on_http_get(&mut self, _: std::net::SocketAddr, target: &str) -> Option<Vec<u8>> {
+        (target == "/").then(|| {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{PAGE_BODY}",
+                PAGE_BODY.len()
+            )
+            .into_bytes()
+        })
+    }
+
+    fn on_handshake_error(&mut self, peer: std::net::SocketAddr, error: Error) {
+        self.echo.on_handshake_error(peer, error);
+    }
+}
+
+/// Sends `request` on a new connection and reads the answer to its end.
+fn plain_request(addr: std::net::SocketAddr, request: &str) -> String {
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    tcp.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    tcp.read_to_end(&mut response).unwrap();
+    String::from_utf8(response).unwrap()
+}
+
+#[test]
+fn a_plain_get_is_answered_by_the_handler_and_upgrades_still_work() {
+    let (echo, notes) = Echo::new();
+    let server = spawn(Page { echo }, ServerConfig::default(), Config::default());
+
+    let page = plain_request(server.addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    assert!(page.ends_with(PAGE_BODY), "{page}");
+    // Answered, so not a failed handshake (the note would have come before the response).
+    assert!(notes.try_recv().is_err());
+
+    // The handler declines another target: the default 400, reported as a failed handshake.
+    let other = plain_request(server.addr, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(other.starts_with("HTTP/1.1 400 "), "{other}");
+    let error = wait_for(&notes, NOTE_WAIT, |note| match note {
+        Note::HandshakeError(_, error) => Some(error),
+        _ => None,
+    });
+    assert!(
+        matches!(error, Error::Request(ServerError::NotWebSocketUpgrade)),
+        "{error:?}"
+    );
+    // Only upgrade requests reach the WebSocket side, on `/` too.
+    assert_serving(&server.url());
+}

@@ -1,6 +1,7 @@
 //! Interop over loopback with independent implementations (see the `wslane-interop` crate): the Python
-//! `websockets` and Node `ws` clients against the event-loop echo server, and the blocking client against
-//! their echo servers. A missing peer fails these tests; `scripts/test.sh` installs them.
+//! `websockets` and Node `ws` clients against the event-loop echo server, the blocking client against
+//! their echo servers, and Chromium through the client page the echo server serves. A missing peer fails
+//! these tests; `scripts/test.sh` installs them.
 
 use wslane_interop::Peer;
 use wslane_mio::{CloseCode, Message};
@@ -37,4 +38,12 @@ fn blocking_client_against_peer_servers() {
 fn python_deflate_client_against_echo_server() {
     let (_server, url) = wslane_interop::spawn_echo_server("wslane-mio", "mio_echo_server");
     wslane_interop::check_deflate_client_against(&url);
+}
+
+/// The client page the event-loop echo server serves on `/` (through `Handler::on_http_get`), driven in
+/// Chromium.
+#[test]
+fn browser_client_page_of_event_loop_echo_server() {
+    let (_server, url) = wslane_interop::spawn_echo_server("wslane-mio", "mio_echo_server");
+    wslane_interop::check_browser_client(&wslane_interop::page_url(&url), "client-mio");
 }

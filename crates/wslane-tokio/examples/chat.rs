@@ -5,7 +5,8 @@
 //! cargo run -p wslane-tokio --example chat -- 0.0.0.0:9000
 //! ```
 //!
-//! Every message is broadcast to every client, with join and leave notices. The endpoint accepts only the
+//! Every message is broadcast to every client, with join and leave notices; each WebSocket connection is
+//! named `guest-<n>` (page loads do not use up numbers) and told its name. The endpoint accepts only the
 //! page's own origin (a page on another site cannot open a socket with a visitor's cookies). Broadcasting
 //! never waits: it queues each line with `try_send`, and a client whose output is full (it does not read)
 //! is cut off at once through its abort handle, with a best-effort 1013 (try again later) close frame and
@@ -24,6 +25,8 @@ use wslane_tokio::{
 };
 
 const PAGE: &str = include_str!("chat.html");
+/// A tiny icon, so that a browser's `/favicon.ico` request finds one.
+const ICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#234"/></svg>"##;
 /// Bytes of output a client may have waiting before it counts as too slow.
 const BACKLOG: usize = 256 << 10;
 /// The longest chat line accepted.
@@ -40,20 +43,21 @@ async fn main() -> std::io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     println!("chat on http://{}/", listener.local_addr()?);
     let clients = Clients::default();
+    // The next guest number, taken by each WebSocket connection once it is upgraded.
     let ids = Arc::new(AtomicU64::new(1));
     loop {
         let (tcp, peer) = listener.accept().await?;
-        let (clients, id) = (clients.clone(), ids.fetch_add(1, Ordering::Relaxed));
+        let (clients, ids) = (clients.clone(), ids.clone());
         tokio::spawn(async move {
-            if let Err(err) = serve(tcp, id, clients).await {
+            if let Err(err) = serve(tcp, ids, clients).await {
                 eprintln!("{peer}: {err}");
             }
         });
     }
 }
 
-/// Routes one HTTP connection: the page, the WebSocket endpoint, or 404.
-async fn serve(tcp: TcpStream, id: u64, clients: Clients) -> Result<(), Error> {
+/// Routes one HTTP connection: the page, its icon, the WebSocket endpoint, or 404.
+async fn serve(tcp: TcpStream, ids: Arc<AtomicU64>, clients: Clients) -> Result<(), Error> {
     tcp.set_nodelay(true)?;
     let mut io = tcp;
     let mut handshake = ServerHandshake::new(server_config());
@@ -63,6 +67,7 @@ async fn serve(tcp: TcpStream, id: u64, clients: Clients) -> Result<(), Error> {
         Err(Error::Request(ServerError::NotWebSocketUpgrade)) => {
             return match handshake.target() {
                 Some("/") => respond(io, "200 OK", "text/html; charset=utf-8", PAGE).await,
+                Some("/favicon.ico") => respond(io, "200 OK", "image/svg+xml", ICON).await,
                 _ => respond(io, "404 Not Found", "text/plain", "not found\n").await,
             };
         }
@@ -80,14 +85,14 @@ async fn serve(tcp: TcpStream, id: u64, clients: Clients) -> Result<(), Error> {
     // Only the page this server serves may connect: its origin is this host, over http.
     let own_origin = format!("http://{}", request.host());
     if request.origin() != Some(own_origin.as_str()) {
-        eprintln!("client {id}: refused origin {:?}", request.origin());
+        eprintln!("refused origin {:?}", request.origin());
         return respond(io, "403 Forbidden", "text/plain", "origin not allowed\n").await;
     }
     let mut config = Config::default();
     config.max_message_size = MAX_LINE;
     config.max_output_buffer = BACKLOG;
     let ws = wslane_tokio::upgrade(io, request, Acceptance::new(), config).await?;
-    chat(ws, id, clients).await
+    chat(ws, ids.fetch_add(1, Ordering::Relaxed), clients).await
 }
 
 /// The handshake settings: permessage-deflate, which browsers offer on every connection.
@@ -113,11 +118,12 @@ async fn respond(mut tcp: TcpStream, status: &str, kind: &str, body: &str) -> Re
 /// One chat member: its messages go to everyone; everyone's messages are queued on its sending half, and
 /// its receiving loop writes them out.
 async fn chat(
-    ws: wslane_tokio::WebSocketStream<TcpStream>,
+    mut ws: wslane_tokio::WebSocketStream<TcpStream>,
     id: u64,
     clients: Clients,
 ) -> Result<(), Error> {
     let name = format!("guest-{id}");
+    ws.send(Message::text(welcome(&name))).await?;
     let (mut reader, writer) = ws.split();
     clients.lock().unwrap().insert(id, writer);
     broadcast(&clients, &notice(&format!("{name} joined")));
@@ -157,6 +163,11 @@ fn broadcast(clients: &Clients, line: &str) {
         }
         Err(_) => false,
     });
+}
+
+/// Tells a new client its own name.
+fn welcome(name: &str) -> String {
+    format!(r#"{{"kind":"welcome","name":{}}}"#, json_string(name))
 }
 
 fn notice(text: &str) -> String {

@@ -7,10 +7,23 @@
 //! permessage-deflate is negotiated when the client offers it. Replies are queued from the borrowed
 //! payload and go out together when the received input runs dry, so a client that pipelines many messages
 //! gets many replies per write.
+//!
+//! Every path accepts WebSocket connections. A plain HTTP `GET /` (a browser opening
+//! <http://127.0.0.1:9001/>) gets a WebSocket client page (`client.html`) that connects back to this
+//! server; a plain `GET` of any other path gets 426 Upgrade Required.
 
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use wslane_tokio::{
-    Acceptance, Config, DeflateConfig, Error, Event, PerMessageDeflate, ServerConfig,
+    Acceptance, Config, DeflateConfig, Error, Event, PerMessageDeflate, ServerConfig, ServerError,
+    ServerHandshake, WebSocketStream,
 };
+
+const PAGE: &str = include_str!("client.html");
+const HTML: &str = "text/html; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -18,42 +31,88 @@ async fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    println!("echo server listening on ws://{}", listener.local_addr()?);
+    let local = listener.local_addr()?;
+    println!("echo server listening on ws://{local}");
+    println!("browser client page on http://{local}/");
     // Compression is offered by browsers and most clients; accept it, at the fastest level.
     let mut server = ServerConfig::default();
     server
         .extensions
-        .push(std::sync::Arc::new(PerMessageDeflate::new(
-            DeflateConfig::fastest(),
-        )));
-    let server = std::sync::Arc::new(server);
+        .push(Arc::new(PerMessageDeflate::new(DeflateConfig::fastest())));
+    let server = Arc::new(server);
     loop {
         let (tcp, peer) = listener.accept().await?;
         tcp.set_nodelay(true)?;
         let server = server.clone();
         tokio::spawn(async move {
-            let accepted =
-                wslane_tokio::accept_with(
-                    tcp,
-                    server,
-                    Config::default(),
-                    |_| Ok(Acceptance::new()),
-                );
-            let mut ws = match accepted.await {
-                Ok(ws) => ws,
-                Err(err) => return eprintln!("{peer}: handshake failed: {err}"),
-            };
-            if let Err(err) = echo(&mut ws).await {
+            if let Err(err) = serve(tcp, server).await {
                 eprintln!("{peer}: {err}");
             }
         });
     }
 }
 
+async fn serve(tcp: TcpStream, server: Arc<ServerConfig>) -> Result<(), Error> {
+    // Boxed, as `accept_with` does: the handshake's buffers are freed when it ends, so the task of an
+    // open connection stays small.
+    match Box::pin(handshake(tcp, server)).await? {
+        Some(mut ws) => echo(&mut ws).await,
+        None => Ok(()),
+    }
+}
+
+/// Reads the request head and upgrades it, or answers a plain `GET` (the page on `/`, else 426) and
+/// returns `None`.
+async fn handshake(
+    mut tcp: TcpStream,
+    server: Arc<ServerConfig>,
+) -> Result<Option<WebSocketStream<TcpStream>>, Error> {
+    let mut handshake = ServerHandshake::new(server);
+    let request = match wslane_tokio::read_request(&mut tcp, &mut handshake).await {
+        Ok(request) => request,
+        Err(Error::Request(ServerError::NotWebSocketUpgrade)) => {
+            let response = match handshake.target() {
+                Some("/") => http_response("200 OK", &[("Content-Type", HTML)], PAGE),
+                // Any other path is a WebSocket endpoint only.
+                _ => http_response(
+                    "426 Upgrade Required",
+                    &[("Upgrade", "websocket"), ("Content-Type", TEXT)],
+                    "a WebSocket endpoint: connect with a WebSocket client\n",
+                ),
+            };
+            tcp.write_all(&response).await?;
+            tcp.shutdown().await?;
+            return Ok(None);
+        }
+        Err(Error::Request(err)) => {
+            // Answered and closed, as `accept` does.
+            tcp.write_all(&err.to_response()).await?;
+            let _ = tcp.shutdown().await;
+            return Err(Error::Request(err));
+        }
+        Err(err) => return Err(err),
+    };
+    let ws = wslane_tokio::upgrade(tcp, request, Acceptance::new(), Config::default()).await?;
+    Ok(Some(ws))
+}
+
+/// A whole HTTP/1.1 response that closes the connection.
+fn http_response(status: &str, fields: &[(&str, &str)], body: &str) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {status}\r\n");
+    for (name, value) in fields {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    [head.as_bytes(), body.as_bytes()].concat()
+}
+
 /// Echoes every data message until the connection ends. Each reply is queued straight from the received
 /// payload, borrowed (no owned message, no allocation), and the replies go out together when the received
 /// input runs dry, so a client that pipelines many messages gets many replies per write.
-async fn echo(ws: &mut wslane_tokio::WebSocketStream<tokio::net::TcpStream>) -> Result<(), Error> {
+async fn echo(ws: &mut WebSocketStream<TcpStream>) -> Result<(), Error> {
     while let Some(result) = ws
         .recv_with_reply(|event, sender| match event {
             Event::Text(text) => sender.send_text(text),

@@ -1,6 +1,7 @@
 //! Interop over loopback with independent implementations (see the `wslane-interop` crate): Python
 //! `websockets` and Node `ws` clients against the `echo_server` example, our client against their echo
-//! servers, and Chromium's client through the `chat` example's page.
+//! servers, and Chromium through the pages of the examples: `chat`, `ticker` (across a server restart) and
+//! the client page `echo_server` serves. The page tests save screenshots in `target/interop/artifacts/`.
 //!
 //! The peers come from `scripts/setup-interop.sh`; the examples must be built as binaries first, which
 //! `cargo test` with the default targets does (`scripts/test.sh`). A missing peer fails these tests.
@@ -47,6 +48,17 @@ fn client_against_node_server() {
 fn browser_chat_two_pages() {
     let (_chat, url) = wslane_interop::spawn_chat(PACKAGE);
     wslane_interop::check_browser_chat(&url);
+}
+
+#[test]
+fn browser_ticker_updates_and_reconnects_after_a_restart() {
+    wslane_interop::check_browser_ticker(PACKAGE);
+}
+
+#[test]
+fn browser_client_page_of_echo_server() {
+    let (_server, url) = wslane_interop::spawn_echo_server(PACKAGE, "echo_server");
+    wslane_interop::check_browser_client(&wslane_interop::page_url(&url), "client-tokio");
 }
 
 /// Our client against `peer`'s echo server: the echo checks the peer clients run, from our side, and the

@@ -59,7 +59,8 @@ impl CloseReason {
 /// A connection's life: [`on_request`](Self::on_request) (accept or refuse), then
 /// [`on_open`](Self::on_open), any number of [`on_event`](Self::on_event) (by default passed on to
 /// [`on_message`](Self::on_message) as owned messages), then exactly one [`on_close`](Self::on_close).
-/// A handshake that fails or is refused ends in [`on_handshake_error`](Self::on_handshake_error) instead.
+/// A handshake that fails or is refused ends in [`on_handshake_error`](Self::on_handshake_error) instead;
+/// a plain HTTP `GET` on the same port may be answered by [`on_http_get`](Self::on_http_get).
 ///
 /// Events for one connection are not delivered while its output buffer is at
 /// [`Config::max_output_buffer`](wslane::Config::max_output_buffer) (its socket is not read either, so
@@ -106,6 +107,19 @@ pub trait Handler {
     /// the peer's close) is written before the socket is closed.
     fn on_close(&mut self, ctx: &mut Context<'_>, id: ConnectionId, reason: CloseReason) {
         let _ = (ctx, id, reason);
+    }
+
+    /// A plain HTTP `GET` for `target` arrived instead of an upgrade: a well-formed HTTP/1.1 `GET` whose
+    /// `Upgrade` field does not list `websocket`, such as a browser loading a page from the same port.
+    /// Return a whole HTTP response (status line, fields with `Connection: close`, body) to answer it;
+    /// the loop writes it, within the handshake timeout, and closes the connection.
+    ///
+    /// Default: `None`, refusing it as any failed handshake (400, then
+    /// [`on_handshake_error`](Self::on_handshake_error) with
+    /// [`ServerError::NotWebSocketUpgrade`](wslane::handshake::ServerError::NotWebSocketUpgrade)).
+    fn on_http_get(&mut self, peer: SocketAddr, target: &str) -> Option<Vec<u8>> {
+        let _ = (peer, target);
+        None
     }
 
     /// An opening handshake failed: refused by the core ([`Error::Request`], answered with its status) or

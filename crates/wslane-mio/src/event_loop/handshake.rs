@@ -1,11 +1,11 @@
 //! A peer's opening handshake: reading the request head, asking the handler, then opening the
-//! connection or writing the refusal.
+//! connection or writing the refusal (or the handler's answer to a plain `GET`).
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-use wslane::handshake::Request;
+use wslane::handshake::{Request, ServerError};
 use wslane::Instant;
 
 use super::handler::{Context, Current, Handler};
@@ -54,8 +54,17 @@ impl Core {
                         Ok(Some(request)) => break request,
                         Ok(None) => {}
                         Err(err) => {
-                            let out = err.to_response();
-                            handler.on_handshake_error(peer.addr, Error::Request(err));
+                            let answer = match (&err, handshake.target()) {
+                                (ServerError::NotWebSocketUpgrade, Some(target)) => {
+                                    handler.on_http_get(peer.addr, target)
+                                }
+                                _ => None,
+                            };
+                            let out = answer.unwrap_or_else(|| {
+                                let out = err.to_response();
+                                handler.on_handshake_error(peer.addr, Error::Request(err));
+                                out
+                            });
                             peer.phase = Phase::Refusing {
                                 out,
                                 written: 0,
@@ -128,7 +137,7 @@ impl Core {
     }
 }
 
-/// Writes the refusal, then shuts our side down and lingers.
+/// Writes the refusal (or the answer to a plain `GET`), then shuts our side down and lingers.
 pub(super) fn serve_refusing(peer: &mut Peer, now: Instant, linger: Duration) -> Step {
     let Phase::Refusing {
         out,

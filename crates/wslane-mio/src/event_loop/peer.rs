@@ -34,7 +34,8 @@ pub(super) enum Phase {
         handshake: ServerHandshake,
         deadline: Instant,
     },
-    /// Writing a refusal (an HTTP error response), still within the handshake's time.
+    /// Writing a refusal (an HTTP error response) or the handler's answer to a plain `GET`, still within
+    /// the handshake's time.
     Refusing {
         out: Vec<u8>,
         written: usize,

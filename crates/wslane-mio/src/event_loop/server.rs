@@ -21,7 +21,8 @@ use super::serve::Core;
 ///
 /// Each accepted socket goes through the same phases: the opening handshake (bounded in size by the
 /// core's [`Limits`](wslane::handshake::Limits) and in time by [`Limits::timeout`](wslane::handshake::Limits::timeout); a refusal
-/// is answered with its HTTP status), the open connection (driven by a [`Connection`]), and a short
+/// is answered with its HTTP status, a plain `GET` with [`Handler::on_http_get`]'s answer if it has one),
+/// the open connection (driven by a [`Connection`]), and a short
 /// [linger](Self::set_linger) once our side is shut down. The loop only moves bytes:
 ///
 /// - Reads are readiness-driven and edge-triggered: a socket is read until `WouldBlock`, at most a few
