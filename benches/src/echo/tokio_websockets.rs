@@ -14,7 +14,9 @@ use super::{Case, DuplexClient, Echo};
 /// # Errors
 ///
 /// What the connection failed with.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S) -> Result<(), tokio_websockets::Error> {
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+) -> Result<(), tokio_websockets::Error> {
     let mut ws = ServerBuilder::new().serve(stream);
     loop {
         // `next` is cancel-safe: when nothing is ready without waiting, flush, then wait.

@@ -13,7 +13,9 @@ use super::{Case, DuplexClient, Echo};
 /// # Errors
 ///
 /// What the connection failed with.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S) -> Result<(), wslane_tokio::Error> {
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+) -> Result<(), wslane_tokio::Error> {
     let mut ws = WebSocketStream::new(stream, Connection::server(Instant::ZERO, Config::default()));
     while let Some(result) = ws
         .recv_with_reply(|event, sender| match event {

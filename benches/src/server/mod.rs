@@ -132,7 +132,8 @@ impl Server for TokioTungstenite {
 
     async fn serve(stream: Replay) {
         use tokio_tungstenite::tungstenite::protocol::Role;
-        let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
+        let ws =
+            tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
         let (write, read) = ws.split();
         let echoed = read
             .try_filter(|message| future::ready(message.is_text() || message.is_binary()))
