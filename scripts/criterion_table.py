@@ -10,6 +10,9 @@ above 1 means wslane is faster. Like is compared with like:
   - async, over tokio::io::duplex:  wslane_tokio vs fastwebsockets and tokio_websockets
   - and the core against every implementation.
 
+For the server-only groups (server_<kind>_<size>, benches/benches/server.rs) it prints wslane-tokio against
+the core and every peer, each server fed replayed frames with no client in the loop.
+
 Usage: criterion_table.py [CRITERION_DIR] [--markdown FILE] [--estimate slope|mean|median]
 """
 
@@ -27,6 +30,7 @@ ADAPTER = "wslane_tokio"
 SYNC_PEERS = ["tungstenite"]
 ASYNC_PEERS = ["fastwebsockets", "tokio_websockets"]
 ALL_OTHERS = ["tungstenite", "wslane_tokio", "fastwebsockets", "tokio_websockets"]
+SERVER_PEERS = ["wslane_core", "fastwebsockets", "tokio_websockets", "tokio_tungstenite"]
 
 
 def load(criterion_dir, estimate):
@@ -85,12 +89,13 @@ def geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-def echo_rows(results):
-    """(label, {impl: ns per message}) for every echo case found, in size then kind order."""
+def echo_rows(results, prefix="echo"):
+    """(label, {impl: ns per message}) for every echo case found (groups <prefix>_<kind>_<size>), in size
+    then kind order."""
     rows = []
     for size in SIZES:
         for kind in KINDS:
-            group = results.get(f"echo_{kind}_{size}")
+            group = results.get(f"{prefix}_{kind}_{size}")
             if not group:
                 continue
             rows.append((f"{kind} {size}", {b: per_element(e) for b, e in group.items()}))
@@ -148,7 +153,7 @@ def natural(name):
 def other_rows(results):
     """(group, bench, time per iteration, throughput) for every group that is not an echo group."""
     rows = []
-    for group in sorted((g for g in results if g and not g.startswith("echo_")), key=natural):
+    for group in sorted((g for g in results if g and not g.startswith(("echo_", "server_"))), key=natural):
         for bench in sorted(results[group], key=natural):
             ns, throughput = results[group][bench]
             rate = "-"
@@ -179,14 +184,18 @@ def main():
          comparison(rows, ADAPTER, ASYNC_PEERS)),
         ("The wslane core vs every implementation", comparison(rows, CORE, ALL_OTHERS)),
     ]
+    server_rows = echo_rows(results, "server")
+    if server_rows:
+        sections.append(("Server only (benches/benches/server.rs: frames replayed from memory, no client task): "
+                         "wslane-tokio vs every peer", comparison(server_rows, ADAPTER, SERVER_PEERS)))
     intro = ("Echo, time per message (lower is better). A ratio is the peer's time over wslane's: "
              "above 1 means wslane is faster.")
 
     out = [intro, ""]
-    if not rows:
+    if not rows and not server_rows:
         out.append("(no echo results found)")
-    else:
-        for title, (header, body) in sections:
+    for title, (header, body) in sections:
+        if body:
             out += [title, text_table(header, body), ""]
     others = other_rows(results)
     if others:
@@ -197,7 +206,7 @@ def main():
     if args.markdown:
         md = [intro, ""]
         for title, (header, body) in sections:
-            if rows:
+            if body:
                 md += [f"**{title}**", "", markdown_table(header, body), ""]
         if others:
             md += ["**Other benchmarks** (time per iteration)", "",

@@ -175,6 +175,76 @@ def peers(load):
     return [s["name"] for s in load["servers"] if s["name"] not in OURS]
 
 
+# -------------------------------------------------------------------------------------------- charts
+
+CHART_OURS = "#1f6f8b"
+CHART_PEER = "#b0b7bf"
+
+
+def svg_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def bar_panel(x0, title, bars, fmt, width=330, bar_h=18, gap=6):
+    """SVG elements of one horizontal bar panel: bars are (label, value, ours)."""
+    out = [f'<text x="{x0}" y="20" font-weight="bold">{svg_escape(title)}</text>']
+    top = max((v for _, v, _ in bars if v), default=0) or 1
+    label_w = 130
+    for i, (label, value, ours) in enumerate(bars):
+        y = 34 + i * (bar_h + gap)
+        weight = ' font-weight="bold"' if ours else ""
+        out.append(f'<text x="{x0 + label_w - 6}" y="{y + bar_h - 5}" text-anchor="end"{weight}>'
+                   f'{svg_escape(label)}</text>')
+        if value:
+            w = max(1, round((width - label_w - 70) * value / top))
+            out.append(f'<rect x="{x0 + label_w}" y="{y}" width="{w}" height="{bar_h}" '
+                       f'fill="{CHART_OURS if ours else CHART_PEER}"/>')
+            out.append(f'<text x="{x0 + label_w + w + 4}" y="{y + bar_h - 5}">{svg_escape(fmt(value))}</text>')
+        else:
+            out.append(f'<text x="{x0 + label_w + 4}" y="{y + bar_h - 5}">–</text>')
+    return out
+
+
+def scenario_chart(scenario):
+    """An SVG bar chart of one scenario: median msgs/s and median server CPU per message, per server."""
+    servers = scenario["servers"]
+    rate_bars, cpu_bars = [], []
+    for server in servers:
+        s = server["summary"]
+        ours = server["name"] in OURS
+        rate_bars.append((server["name"], s["msgs_per_s"]["median"] if s["msgs_per_s"] else None, ours))
+        cpu_bars.append((server["name"], s["cpu_ns_per_msg"]["median"] if s["cpu_ns_per_msg"] else None, ours))
+    height = 34 + len(servers) * 24 + 28
+    body = bar_panel(10, "messages/s (higher is better)", rate_bars, rate)
+    body += bar_panel(360, "server CPU per message (lower is better)", cpu_bars, nanos)
+    caption = f"{scenario['name']}: {scenario['description']} (medians over rounds)"
+    body.append(f'<text x="10" y="{height - 8}" fill="#555">{svg_escape(caption)}</text>')
+    return "\n".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="700" height="{height}" '
+        f'font-family="sans-serif" font-size="12">',
+        '<rect width="100%" height="100%" fill="white"/>',
+        *body,
+        "</svg>",
+        "",
+    ])
+
+
+def chart_file(scenario_name):
+    return "load-" + re.sub(r"[^A-Za-z0-9_.-]", "_", scenario_name) + ".svg"
+
+
+def write_charts(load, directory):
+    """Writes one SVG per load scenario into `directory`; returns {scenario name: file name}."""
+    os.makedirs(directory, exist_ok=True)
+    written = {}
+    for scenario in load["scenarios"]:
+        name = chart_file(scenario["name"])
+        with open(os.path.join(directory, name), "w") as f:
+            f.write(scenario_chart(scenario))
+        written[scenario["name"]] = name
+    return written
+
+
 # -------------------------------------------------------------------------------------------- sections
 
 
@@ -320,7 +390,8 @@ def close_problem(result):
     return " and ".join(parts) + " (until the client gave up and dropped them)"
 
 
-def load_section(load):
+def load_section(load, charts=None, chart_dir="perf"):
+    charts = charts or {}
     baseline = load.get("baseline", BASELINE)
     out = [
         "## Loopback load",
@@ -338,6 +409,8 @@ def load_section(load):
     ]
     for scenario in load["scenarios"]:
         out += [f"### `{scenario['name']}`: {scenario['description']}", ""]
+        if scenario["name"] in charts:
+            out += [f"![{scenario['name']}: msgs/s and server CPU per message]({chart_dir}/{charts[scenario['name']]})", ""]
         rows = []
         notes = []
         for server in scenario["servers"]:
@@ -473,6 +546,7 @@ def main():
     parser.add_argument("--label", default="scripts/perf.sh", help="the command that produced the JSON")
     parser.add_argument("--notes", default="docs/performance-notes.md", help="hand-written notes (Markdown)")
     parser.add_argument("--output", default="docs/performance.md")
+    parser.add_argument("--charts", default="docs/perf", help="directory for the SVG charts (one per scenario)")
     args = parser.parse_args()
 
     load = load_json(args.load)
@@ -502,7 +576,9 @@ def main():
     out += machine_section(load, idle, toolchain_text(args.toolchain), args.label)
     out += targets_section(load, idle)
     if load:
-        out += load_section(load)
+        charts = write_charts(load, args.charts)
+        chart_dir = os.path.relpath(os.path.abspath(args.charts), os.path.dirname(os.path.abspath(args.output)))
+        out += load_section(load, charts, chart_dir)
     if idle:
         out += idle_section(idle)
     out += criterion_section(args.criterion)

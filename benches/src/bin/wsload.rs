@@ -130,6 +130,23 @@ fn dispatch(args: &[String]) -> Result<(), String> {
     }
 }
 
+/// Descriptors the load tool and its servers may need beyond one per connection.
+const SPARE_FILES: u64 = 1000;
+
+/// Raises the open-file limit for `connections` (the servers inherit it).
+fn raise_open_files(connections: usize) {
+    let want = connections as u64 + SPARE_FILES;
+    match wslane_benches::load::limits::raise_open_files(want) {
+        Ok(limit) if limit < want => {
+            eprintln!(
+                "wsload: the open-file limit is {limit}; {connections} connections need {want}"
+            )
+        }
+        Ok(_) => {}
+        Err(err) => eprintln!("wsload: cannot raise the open-file limit: {err}"),
+    }
+}
+
 fn run_command(args: &[String]) -> Result<(), String> {
     let options = parse(&args[2..])?;
     let mut config = RunConfig {
@@ -170,6 +187,14 @@ fn run_command(args: &[String]) -> Result<(), String> {
         );
     }
     let started = (run::unix_time(), procfs::load_average());
+    raise_open_files(
+        config
+            .scenarios
+            .iter()
+            .map(|s| s.connections)
+            .max()
+            .unwrap_or(0),
+    );
     let runs = run::run(&config, |run| {
         print!("{}", table::scenario(run, &config.baseline, config.rounds));
     });
@@ -208,6 +233,7 @@ fn idle_command(args: &[String]) -> Result<(), String> {
             _ => return Err(format!("unknown option {name} for idle\n{USAGE}")),
         }
     }
+    raise_open_files(config.connections);
     idle::check_limits(config.connections).map_err(|err| err.to_string())?;
     let started = (run::unix_time(), procfs::load_average());
     let results = idle::run(&config, |_| {});

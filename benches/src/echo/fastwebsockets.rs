@@ -8,17 +8,17 @@
 //! and messages are the same thing.
 
 use fastwebsockets::{Frame, OpCode, Role, WebSocket, WebSocketError};
-use tokio::io::DuplexStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{Case, DuplexClient, Echo};
 
-/// Serves one connection on `stream` (already past the opening handshake) until the peer closes. The
-/// default message size limit (64 MiB) holds the largest benchmark message.
+/// Serves one connection on `stream` (any stream, already past the opening handshake) until the peer
+/// closes. The default message size limit (64 MiB) holds the largest benchmark message.
 ///
 /// # Errors
 ///
 /// What the connection failed with.
-pub async fn serve(stream: DuplexStream) -> Result<(), WebSocketError> {
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S) -> Result<(), WebSocketError> {
     let mut ws = WebSocket::after_handshake(stream, Role::Server);
     loop {
         let frame = ws.read_frame().await?;

@@ -3,18 +3,20 @@
 //! few writes. (`feed` itself also flushes once more than `flush_threshold`, 8 KiB by default, is queued.)
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use tokio::io::DuplexStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_websockets::ServerBuilder;
 
 use super::{Case, DuplexClient, Echo};
 
-/// Serves one connection on `stream` (already past the opening handshake) until it ends. The default
-/// limits (64 MiB payloads) hold the largest benchmark message.
+/// Serves one connection on `stream` (any stream, already past the opening handshake) until it ends. The
+/// default limits (64 MiB payloads) hold the largest benchmark message.
 ///
 /// # Errors
 ///
 /// What the connection failed with.
-pub async fn serve(stream: DuplexStream) -> Result<(), tokio_websockets::Error> {
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+) -> Result<(), tokio_websockets::Error> {
     let mut ws = ServerBuilder::new().serve(stream);
     loop {
         // `next` is cancel-safe: when nothing is ready without waiting, flush, then wait.

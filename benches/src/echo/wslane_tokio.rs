@@ -2,18 +2,20 @@
 //! the borrowed payload through the connection's `Sender` (no owned message, no allocation), and the
 //! driver writes the queued replies by itself when the received input runs dry.
 
-use tokio::io::DuplexStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use wslane::{Config, Connection, Event, Instant};
 use wslane_tokio::WebSocketStream;
 
 use super::{Case, DuplexClient, Echo};
 
-/// Serves one connection on `stream` (already past the opening handshake) until it ends.
+/// Serves one connection on `stream` (any stream, already past the opening handshake) until it ends.
 ///
 /// # Errors
 ///
 /// What the connection failed with.
-pub async fn serve(stream: DuplexStream) -> Result<(), wslane_tokio::Error> {
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+) -> Result<(), wslane_tokio::Error> {
     let mut ws = WebSocketStream::new(stream, Connection::server(Instant::ZERO, Config::default()));
     echo(&mut ws).await
 }

@@ -12,6 +12,7 @@ pub mod frame;
 pub mod handshake;
 pub mod idle;
 pub mod json;
+pub mod limits;
 pub mod procfs;
 pub mod run;
 pub mod scenario;

@@ -18,7 +18,7 @@ pub struct Scenario {
 }
 
 /// Every scenario, in the order they run by default.
-pub const SCENARIOS: [Scenario; 7] = [
+pub const SCENARIOS: [Scenario; 9] = [
     Scenario::binary("10x20B", 10, 1, 20),
     Scenario::binary("100x1KiB", 100, 1, 1 << 10),
     Scenario::binary("10x16KiB", 10, 1, 16 << 10),
@@ -32,6 +32,10 @@ pub const SCENARIOS: [Scenario; 7] = [
         text: true,
     },
     Scenario::binary("pipelined", 10, 16, 20),
+    // Many connections, each sending a short text and waiting for its echo (ping-pong), in the manner of
+    // the public HttpArena `echo-ws` profile.
+    Scenario::text("512x5B", 512, 5),
+    Scenario::text("4096x5B", 4096, 5),
 ];
 
 impl Scenario {
@@ -47,6 +51,16 @@ impl Scenario {
             in_flight,
             payload_len,
             text: false,
+        }
+    }
+
+    const fn text(name: &'static str, connections: usize, payload_len: usize) -> Self {
+        Self {
+            name,
+            connections,
+            in_flight: 1,
+            payload_len,
+            text: true,
         }
     }
 

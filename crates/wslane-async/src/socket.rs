@@ -100,6 +100,9 @@ pub struct WebSocket<S, R: Runtime> {
     timer_wakers: Arc<WakerSet>,
 }
 
+/// The most slices one vectored write takes (frames and received payloads alternate).
+const WRITE_PIECES: usize = 64;
+
 /// Where the stream is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -498,11 +501,15 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         let waker = self.write_waker(cx);
         let mut write_cx = Context::from_waker(&waker);
         loop {
-            let out = self.conn.poll_transmit();
-            if out.is_empty() {
+            // Frames and the payloads sent on from the receive buffer, written together without copying.
+            let mut pieces = [&[][..]; WRITE_PIECES];
+            let count = self.conn.poll_transmit_vectored(&mut pieces);
+            if count == 0 {
                 return Poll::Ready(Ok(()));
             }
-            match R::poll_write(transport(&mut self.io)?, &mut write_cx, out) {
+            let slices = pieces.map(std::io::IoSlice::new);
+            match R::poll_write_vectored(transport(&mut self.io)?, &mut write_cx, &slices[..count])
+            {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                 }

@@ -66,6 +66,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Transport<S> for AsyncIo {
         stream.poll_write(cx, buf)
     }
 
+    fn poll_write_vectored(
+        stream: Pin<&mut S>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        stream.poll_write_vectored(cx, bufs)
+    }
+
     fn poll_flush(stream: Pin<&mut S>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         stream.poll_flush(cx)
     }

@@ -84,6 +84,20 @@ pub trait Transport<S>: Runtime {
     fn poll_write(stream: Pin<&mut S>, cx: &mut Context<'_>, buf: &[u8])
         -> Poll<io::Result<usize>>;
 
+    /// Writes from `bufs` in order, with one vectored write (`writev`) where the stream supports it,
+    /// returning how much was taken. The default writes the first non-empty slice.
+    fn poll_write_vectored(
+        stream: Pin<&mut S>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let buf = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &**b);
+        Self::poll_write(stream, cx, buf)
+    }
+
     /// Flushes what the stream buffers.
     fn poll_flush(stream: Pin<&mut S>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 

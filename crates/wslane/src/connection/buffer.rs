@@ -1,8 +1,8 @@
-//! The connection's receive and transmit buffers.
+//! The connection's receive buffer, and the release rule every buffer of a connection follows.
 
 use alloc::vec::Vec;
 
-use crate::frame::{apply_mask, FrameHeader, MAX_HEADER_LEN};
+use crate::frame::MAX_HEADER_LEN;
 
 /// Received bytes not yet decoded live in `buf[start..end]`; `buf[end..]` is initialised spare room that
 /// a driver can read into directly.
@@ -19,6 +19,11 @@ pub(crate) struct RxBuffer {
     read_size: usize,
     /// The last frame needed more than [`KEEP_WHEN_IDLE`]: keep the large buffer for the next one.
     large_frame: bool,
+    /// `buf[..pinned]` holds payloads queued for transmission from here (see `TxBuffer::push_borrowed`):
+    /// those bytes stay where they are, so the data is not moved to the front and the buffer is not
+    /// released or cleared; when a read needs room that is not there, the allocation is handed over
+    /// instead ([`take_pinned`](Self::take_pinned)).
+    pinned: usize,
 }
 
 /// The room offered to a connection's first read, and again after a large buffer was released.
@@ -72,6 +77,7 @@ impl Default for RxBuffer {
             end: 0,
             read_size: FIRST_READ,
             large_frame: false,
+            pinned: 0,
         }
     }
 }
@@ -111,7 +117,7 @@ impl RxBuffer {
     /// As [`release_if_idle`](Self::release_if_idle), keeping a buffer that already has `min` bytes of
     /// room.
     fn release_unless_needed(&mut self, min: usize) {
-        if self.start == self.end {
+        if self.start == self.end && self.pinned == 0 {
             self.start = 0;
             self.end = 0;
             if self.buf.capacity() > KEEP_WHEN_IDLE.max(min) && !self.large_frame {
@@ -129,7 +135,8 @@ impl RxBuffer {
     /// a reservation the allocator refuses is skipped: received bytes then grow the buffer as they come.
     /// Input never makes the process abort for lack of memory here.
     pub(crate) fn expect(&mut self, more: usize) {
-        if self.buf.len() - self.end >= more {
+        // (While pinned, the frame is received as it comes.)
+        if self.buf.len() - self.end >= more || self.pinned > 0 {
             return;
         }
         self.move_data_to_front();
@@ -151,11 +158,11 @@ impl RxBuffer {
         // A large buffer is kept while large frames keep coming (freeing and allocating one per message
         // costs page faults), and released once a small one was handled.
         self.release_unless_needed(min);
-        // Reads are offered `read_size` bytes of buffer in all, the data waiting included, so leftover bytes
-        // of a frame do not grow the buffer; a frame larger than that grows it.
-        let min = min.max(self.read_size.saturating_sub(self.len())).max(1);
+        let min = self.room_wanted(min);
         if self.buf.len() - self.end < min {
-            self.move_data_to_front();
+            if self.pinned == 0 {
+                self.move_data_to_front();
+            }
             let wanted = self.end + min;
             if self.buf.len() < wanted {
                 let size = if self.buf.capacity() >= wanted {
@@ -169,6 +176,38 @@ impl RxBuffer {
             }
         }
         &mut self.buf[self.end..]
+    }
+
+    /// The room a read is offered: at least `min`, and `read_size` bytes of buffer in all, the data waiting
+    /// included, so leftover bytes of a frame do not grow the buffer; a frame larger than that grows it.
+    fn room_wanted(&self, min: usize) -> usize {
+        min.max(self.read_size.saturating_sub(self.len())).max(1)
+    }
+
+    /// Keeps `buf[..end]` where it is until [`pin`](Self::pin) is called again (with 0 when nothing is
+    /// queued from here any more).
+    pub(crate) fn pin(&mut self, end: usize) {
+        self.pinned = end.min(self.buf.len());
+    }
+
+    /// While pinned, if a read of `min` bytes needs more room than the allocation has after the data:
+    /// hands the allocation over (to the transmit queue, which frees it once its payloads are sent) and
+    /// continues in a new one of the same size, with the undecoded data moved there.
+    pub(crate) fn take_pinned(&mut self, min: usize) -> Option<Vec<u8>> {
+        if self.pinned == 0 || self.buf.capacity() - self.end >= self.room_wanted(min) {
+            return None;
+        }
+        let mut fresh = Vec::new();
+        // A refusal leaves the buffer pinned where it is: it then grows in place (the pinned bytes keep
+        // their offsets), as every buffer did before payloads were borrowed.
+        fresh
+            .try_reserve_exact(self.buf.capacity().max(self.len() + min))
+            .ok()?;
+        fresh.extend_from_slice(&self.buf[self.start..self.end]);
+        self.end -= self.start;
+        self.start = 0;
+        self.pinned = 0;
+        Some(core::mem::replace(&mut self.buf, fresh))
     }
 
     /// Moves the undecoded data to the start of the allocation.
@@ -194,75 +233,16 @@ impl RxBuffer {
         self.end += data.len();
     }
 
-    /// Drops the data and releases the buffer: nothing more is read.
+    /// Drops the data and releases the buffer: nothing more is read. (Nothing may be pinned.)
     pub(crate) fn clear(&mut self) {
+        debug_assert_eq!(self.pinned, 0);
         *self = RxBuffer::default();
-    }
-}
-
-/// Encoded frames waiting to be transmitted: `buf[start..]`.
-///
-/// A large buffer is kept while the bursts written into it stay large (regrowing it, or freeing and
-/// allocating it, for every burst costs copies and page faults), and released once a small burst drains
-/// (the rule of [`KEEP_WHEN_IDLE`]; a burst is everything written between two moments the buffer was
-/// empty).
-#[derive(Debug, Default)]
-pub(crate) struct TxBuffer {
-    buf: Vec<u8>,
-    start: usize,
-}
-
-impl TxBuffer {
-    pub(crate) fn pending(&self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.buf.len() - self.start
-    }
-
-    pub(crate) fn advance(&mut self, n: usize) {
-        self.start = (self.start + n).min(self.buf.len());
-        if self.start == self.buf.len() {
-            // A burst that needed a large buffer is likely to be followed by another; one that did not
-            // says the large size is no longer needed.
-            let burst = self.buf.len();
-            self.buf.clear();
-            self.start = 0;
-            if self.buf.capacity() > KEEP_WHEN_IDLE && burst <= KEEP_WHEN_IDLE {
-                self.buf = Vec::new();
-            }
-        }
-    }
-
-    /// Appends a frame: the header, then the payload, masked in place when the header has a key.
-    pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
-        let head = header.to_bytes();
-        let needed = head.len() + payload.len();
-        // Drop what was transmitted only when the frame would not fit otherwise (instead of growing), and
-        // when that moves no more than was transmitted: each byte is moved at most once, and a buffer
-        // with room is never moved.
-        if self.buf.capacity() - self.buf.len() < needed
-            && self.start > 0
-            && self.start >= self.buf.len() / 2
-        {
-            self.buf.drain(..self.start);
-            self.start = 0;
-        }
-        self.buf.reserve(needed);
-        self.buf.extend_from_slice(&head);
-        let at = self.buf.len();
-        self.buf.extend_from_slice(payload);
-        if let Some(key) = header.mask {
-            apply_mask(&mut self.buf[at..], key, 0);
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::OpCode;
 
     #[test]
     fn rx_keeps_undecoded_bytes_in_order() {
@@ -396,42 +376,5 @@ mod tests {
             FIRST_READ,
             "released after a small frame"
         );
-    }
-
-    #[test]
-    fn tx_drains_and_masks() {
-        let mut tx = TxBuffer::default();
-        let mut header = FrameHeader::new(OpCode::Text, 5);
-        header.mask = Some([0x37, 0xfa, 0x21, 0x3d]);
-        tx.push_frame(&header, b"Hello");
-        assert_eq!(
-            tx.pending(),
-            &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
-        );
-        tx.advance(3);
-        assert_eq!(tx.len(), 8);
-        tx.advance(100);
-        assert_eq!(tx.len(), 0);
-    }
-
-    #[test]
-    fn tx_keeps_a_large_buffer_while_bursts_stay_large() {
-        let mut tx = TxBuffer::default();
-        let header = FrameHeader::new(OpCode::Binary, 40_000);
-        let payload = alloc::vec![1; 40_000];
-        tx.push_frame(&header, &payload);
-        tx.push_frame(&header, &payload);
-        let grown = tx.buf.capacity();
-        tx.advance(tx.len());
-        assert_eq!(tx.buf.capacity(), grown, "kept after a large burst");
-        tx.push_frame(&header, &payload);
-        assert_eq!(tx.buf.capacity(), grown);
-        // A small burst in a large buffer releases it.
-        tx.advance(tx.len());
-        let small = FrameHeader::new(OpCode::Binary, 3);
-        tx.push_frame(&small, b"abc");
-        tx.advance(tx.len());
-        tx.push_frame(&small, b"abc");
-        assert!(tx.buf.capacity() < KEEP_WHEN_IDLE);
     }
 }

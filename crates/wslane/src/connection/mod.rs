@@ -5,6 +5,7 @@ mod receive;
 mod send;
 mod state;
 mod timer;
+mod transmit;
 
 use alloc::boxed::Box;
 
@@ -197,6 +198,7 @@ impl Connection {
         self.timers.advance(now, self.timers_applying());
         if self.state.can_receive() && !data.is_empty() {
             self.timers.on_receive();
+            self.make_room(data.len());
             self.incoming.extend(data);
         }
     }
@@ -205,7 +207,16 @@ impl Connection {
     /// [`handle_read`](Self::handle_read). The room offered is sized to the traffic (small while reads
     /// are small, growing while they fill it), so pass `1` unless you need more.
     pub fn read_buffer(&mut self, min: usize) -> &mut [u8] {
+        self.make_room(min.max(1));
         self.incoming.spare(min.max(1))
+    }
+
+    /// Before a read of `min` bytes: if payloads queued for transmission from the receive buffer stand in
+    /// the way, the transmit queue takes the buffer over and receiving continues in a new one.
+    fn make_room(&mut self, min: usize) {
+        if let Some(rx) = self.incoming.take_pinned_rx(min) {
+            self.outgoing.tx.retire(rx);
+        }
     }
 
     /// `n` bytes were written into the start of [`read_buffer`](Self::read_buffer), received at `now`.
@@ -274,16 +285,57 @@ impl Connection {
         }
     }
 
-    /// Bytes to transmit, oldest first. Report what was written with
+    /// Bytes to transmit, oldest first, as one slice. Report what was written with
     /// [`advance_transmit`](Self::advance_transmit).
+    ///
+    /// Payloads queued from the receive buffer (see [`poll_event_with`](Self::poll_event_with)) are copied
+    /// into the output first; a driver that can write several slices at once (`writev`) uses
+    /// [`poll_transmit_vectored`](Self::poll_transmit_vectored) instead, which copies nothing.
     #[must_use]
     pub fn poll_transmit(&mut self) -> &[u8] {
-        // A held pong is owed only while the peer's close has not arrived (section 5.5.2), and goes out
-        // once the output has room again.
+        self.release_held_pong();
+        self.outgoing.tx.copy_borrowed(self.incoming.rx_bytes());
+        self.incoming.pin_rx(0);
+        self.outgoing.tx.contiguous(&[])
+    }
+
+    /// The same bytes as [`poll_transmit`](Self::poll_transmit), as up to `out.len()` slices in order,
+    /// without copying a payload queued from the receive buffer: frame headers and small frames in one
+    /// slice, each such payload in its own. Returns how many slices were set (0: nothing to transmit).
+    /// Write them with one vectored write, then report the bytes written with
+    /// [`advance_transmit`](Self::advance_transmit).
+    ///
+    /// ```
+    /// use wslane::{Config, Connection, Event, Instant};
+    ///
+    /// let mut server = Connection::server(Instant::ZERO, Config::default());
+    /// // A masked 4 KiB binary frame, echoed from the receive buffer.
+    /// let mut frame = vec![0x82, 0xfe, 0x10, 0x00, 1, 2, 3, 4];
+    /// frame.extend((0..4096).map(|i| [1, 2, 3, 4][i % 4] ^ 7));
+    /// server.handle_input(Instant::ZERO, &frame);
+    /// server.poll_event_with(|event, sender| match event {
+    ///     Event::Binary(data) => sender.send_binary(data),
+    ///     _ => Ok(()),
+    /// }).unwrap();
+    /// let mut slices = [&[][..]; 8];
+    /// let n = server.poll_transmit_vectored(&mut slices);
+    /// assert_eq!(n, 2);
+    /// assert_eq!(slices[0], &[0x82, 0x7e, 0x10, 0x00]);
+    /// assert_eq!(slices[1], &[7; 4096][..]);
+    /// server.advance_transmit(Instant::ZERO, 4 + 4096);
+    /// assert_eq!(server.buffered_output(), 0);
+    /// ```
+    pub fn poll_transmit_vectored<'a>(&'a mut self, out: &mut [&'a [u8]]) -> usize {
+        self.release_held_pong();
+        self.outgoing.tx.pieces(self.incoming.rx_bytes(), out)
+    }
+
+    /// A held pong is owed only while the peer's close has not arrived (section 5.5.2), and goes out once
+    /// the output has room again.
+    fn release_held_pong(&mut self) {
         if self.state.can_receive() && !self.is_output_full() {
             self.outgoing.release_held_pong();
         }
-        self.outgoing.tx.pending()
     }
 
     /// `n` bytes from the start of [`poll_transmit`](Self::poll_transmit) were written at `now`. Call it
@@ -293,6 +345,7 @@ impl Connection {
         // Output queued by a command since the last call with the time starts its wait here.
         self.timers.advance(now, self.timers_applying());
         self.outgoing.tx.advance(n);
+        self.incoming.pin_rx(self.outgoing.tx.borrowed_end());
         if n > 0 {
             self.timers.on_transmit(self.timers_applying().writing);
         }
@@ -354,6 +407,9 @@ impl Connection {
             _ => {}
         }
         self.outgoing.drop_held_pong();
+        // The receive buffer is released: payloads queued from it are copied out first.
+        self.outgoing.tx.copy_borrowed(self.incoming.rx_bytes());
+        self.incoming.pin_rx(0);
         self.incoming.fail(error);
     }
 }

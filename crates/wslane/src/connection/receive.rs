@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::buffer::{release_if_small, reserve_within, RxBuffer};
+use super::send::Received;
 use super::state::Input;
 use super::{Connection, Event, Fragment, Sender};
 use crate::close::CloseCode;
@@ -122,6 +123,21 @@ impl Incoming {
     /// Room to read into.
     pub(super) fn spare(&mut self, min: usize) -> &mut [u8] {
         self.rx.spare(min)
+    }
+
+    /// The receive buffer's bytes (payloads queued for transmission point into them).
+    pub(super) fn rx_bytes(&self) -> &[u8] {
+        self.rx.bytes()
+    }
+
+    /// Keeps the receive buffer's bytes up to `end` in place (0: none); see `RxBuffer::pin`.
+    pub(super) fn pin_rx(&mut self, end: usize) {
+        self.rx.pin(end);
+    }
+
+    /// The receive buffer's allocation, handed over when pinned bytes stand in the way of a read of `min`.
+    pub(super) fn take_pinned_rx(&mut self, min: usize) -> Option<Vec<u8>> {
+        self.rx.take_pinned(min)
     }
 
     /// `n` bytes were read into [`spare`](Self::spare).
@@ -297,8 +313,10 @@ impl Connection {
     }
 
     /// As [`poll_event`](Self::poll_event), handing the event to `f` together with the connection's
-    /// [`Sender`], so a reply can be queued from the borrowed payload: an echo or a relay copies each
-    /// payload once, into the output, and allocates nothing.
+    /// [`Sender`], so a reply can be queued from the borrowed payload, and allocates nothing. A server
+    /// that sends a received payload of 2 KiB or more on unchanged (an echo, a relay; unmasked, not
+    /// compressed by the extension) does not even copy it: it is transmitted from the receive buffer,
+    /// through [`poll_transmit_vectored`](Self::poll_transmit_vectored).
     pub fn poll_event_with<O>(
         &mut self,
         f: impl FnOnce(Event<'_>, &mut Sender<'_>) -> O,
@@ -306,12 +324,17 @@ impl Connection {
         let Some(ready) = self.next_ready()? else {
             return Ok(None);
         };
+        let received = Received::of(self.incoming.rx_bytes());
         let event = self.incoming.view(ready);
         let mut sender = Sender {
             out: &mut self.outgoing,
             state: &mut self.state,
+            received,
         };
-        Ok(Some(f(event, &mut sender)))
+        let output = f(event, &mut sender);
+        // A reply may have been queued from the received payload, in place.
+        self.incoming.pin_rx(self.outgoing.tx.borrowed_end());
+        Ok(Some(output))
     }
 
     /// Decodes until an event is ready.

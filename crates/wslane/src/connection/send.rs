@@ -2,13 +2,17 @@
 //!
 //! The sending half of a connection lives in [`Outgoing`], apart from the receive buffers, so that a
 //! [`Sender`] can queue a reply while an [`Event`](super::Event) still borrows the received payload: an echo
-//! or a relay copies each payload once, straight into the output.
+//! or a relay copies each payload once, straight into the output, or (a server sending a large payload on
+//! unchanged) not at all: the output then points into the receive buffer (see `transmit`).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use super::buffer::{release_if_small, TxBuffer};
+use core::ops::Range;
+
+use super::buffer::release_if_small;
 use super::state::{Input, Lifecycle, State};
+use super::transmit::{TxBuffer, MIN_BORROWED};
 use super::Connection;
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::error::SendError;
@@ -89,9 +93,17 @@ impl Outgoing {
         self.held_pong = None;
     }
 
-    /// Writes a whole message as one or more frames of at most `fragment_size` payload bytes.
-    fn write_data(&mut self, kind: DataKind, rsv: u8, payload: &[u8]) {
+    /// Writes a whole message as one or more frames of at most `fragment_size` payload bytes. A large
+    /// payload that lies in the receive buffer, sent by a server in one frame, is queued where it is.
+    fn write_data(&mut self, kind: DataKind, rsv: u8, payload: &[u8], received: Received) {
         let size = self.fragment_size.unwrap_or(usize::MAX).max(1);
+        if self.keys.is_none() && payload.len() >= MIN_BORROWED && payload.len() <= size {
+            if let Some(range) = received.range_of(payload) {
+                let header = self.header(kind.opcode(), true, rsv, payload.len() as u64);
+                self.tx.push_borrowed(&header, range);
+                return;
+            }
+        }
         let mut chunks = payload.chunks(size);
         let mut frame_opcode = kind.opcode();
         let mut frame_rsv = rsv;
@@ -110,17 +122,22 @@ impl Outgoing {
     }
 
     /// Encodes a message through the extension, if any, and writes it.
-    fn write_message(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
+    fn write_message(
+        &mut self,
+        kind: DataKind,
+        data: &[u8],
+        received: Received,
+    ) -> Result<(), SendError> {
         let Some(extension) = self.extension.as_mut() else {
-            self.write_data(kind, 0, data);
+            self.write_data(kind, 0, data, received);
             return Ok(());
         };
         let mut encoded = core::mem::take(&mut self.encoded);
         encoded.clear();
         let result = extension.encode(kind.opcode(), data, &mut encoded);
         match result {
-            Ok(Some(rsv)) => self.write_data(kind, rsv, &encoded),
-            Ok(None) => self.write_data(kind, 0, data),
+            Ok(Some(rsv)) => self.write_data(kind, rsv, &encoded, Received::NONE),
+            Ok(None) => self.write_data(kind, 0, data, received),
             Err(_) => {}
         }
         // Kept for the next message while messages stay large; released after a small one.
@@ -161,6 +178,35 @@ impl Outgoing {
 pub struct Sender<'a> {
     pub(super) out: &'a mut Outgoing,
     pub(super) state: &'a mut Lifecycle,
+    /// Where the receive buffer is, when an event borrows it beside this sender.
+    pub(super) received: Received,
+}
+
+/// The address range of the receive buffer while an event borrows it, so a payload sent on from it can be
+/// recognised and queued as a range of it instead of copied. Addresses only: nothing is read through them.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Received {
+    addr: usize,
+    len: usize,
+}
+
+impl Received {
+    /// No receive buffer: every payload is copied.
+    pub(super) const NONE: Received = Received { addr: 0, len: 0 };
+
+    pub(super) fn of(rx: &[u8]) -> Received {
+        Received {
+            addr: rx.as_ptr() as usize,
+            len: rx.len(),
+        }
+    }
+
+    /// The range of the receive buffer `payload` occupies, if it lies inside it.
+    fn range_of(self, payload: &[u8]) -> Option<Range<usize>> {
+        let start = (payload.as_ptr() as usize).checked_sub(self.addr)?;
+        let end = start.checked_add(payload.len())?;
+        (end <= self.len).then_some(start..end)
+    }
 }
 
 impl core::fmt::Debug for Sender<'_> {
@@ -179,19 +225,22 @@ impl Sender<'_> {
         Sender {
             out: &mut *self.out,
             state: &mut *self.state,
+            received: self.received,
         }
     }
 
     /// Queues a text message.
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
         self.check_data_send()?;
-        self.out.write_message(DataKind::Text, text.as_bytes())
+        self.out
+            .write_message(DataKind::Text, text.as_bytes(), self.received)
     }
 
     /// Queues a binary message.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.check_data_send()?;
-        self.out.write_message(DataKind::Binary, data)
+        self.out
+            .write_message(DataKind::Binary, data, self.received)
     }
 
     /// Queues a message without passing it through the negotiated extension (for example, to send
@@ -201,7 +250,7 @@ impl Sender<'_> {
     /// the type system keep it).
     pub fn send_raw(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
         self.check_data_send()?;
-        self.out.write_data(kind, 0, data);
+        self.out.write_data(kind, 0, data, self.received);
         Ok(())
     }
 
@@ -352,6 +401,7 @@ impl Connection {
         Sender {
             out: &mut self.outgoing,
             state: &mut self.state,
+            received: Received::NONE,
         }
     }
 

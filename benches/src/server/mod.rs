@@ -1,0 +1,185 @@
+//! Server-only echo: each library's server fed pre-built, masked client frames from memory, with no client
+//! task in the loop.
+//!
+//! The async servers ([`wslane_tokio`](crate::echo::wslane_tokio), [`fastwebsockets`](crate::echo::fastwebsockets),
+//! [`tokio_websockets`](crate::echo::tokio_websockets), and tokio-tungstenite here) run as a task on a
+//! current-thread tokio runtime over a [`Replay`] stream: a round rewinds the batch, wakes the server and
+//! waits until the whole echo was written. Writes are copied into a scratch area, as a socket copies them
+//! into the kernel, and counted; the output of a round can be captured and checked against the expected
+//! frames ([`Echo::verify`]). The core ([`CoreServer`]) runs synchronously, its transmitted bytes copied
+//! the same way.
+//!
+//! Unlike the echo over `tokio::io::duplex` ([`crate::echo`]), nothing here is spent on a client, so the
+//! time per message is the server's alone.
+
+mod wire;
+
+use std::future::Future;
+use std::marker::PhantomData;
+
+use futures_util::{future, StreamExt, TryStreamExt};
+use tokio::runtime::Runtime;
+use tokio::task::LocalSet;
+
+pub use self::wire::{replay, Replay, Rounds};
+use crate::echo::wslane_core::WslaneCore;
+use crate::echo::{self, Case, Echo};
+
+/// A library's echo server, as a task over a [`Replay`] stream.
+pub trait Server {
+    /// The name in benchmark ids and reports.
+    const NAME: &'static str;
+
+    /// Serves the stream until it ends (it never does here: the task is dropped with the runtime).
+    fn serve(stream: Replay) -> impl Future<Output = ()> + 'static;
+}
+
+/// One async library's server and the rounds that drive it.
+#[derive(Debug)]
+pub struct ServerOnly<L> {
+    runtime: Runtime,
+    local: LocalSet,
+    rounds: Rounds,
+    library: PhantomData<L>,
+}
+
+impl<L: Server> ServerOnly<L> {
+    fn run(&mut self, capture: bool) -> (usize, Option<Vec<u8>>) {
+        let ServerOnly {
+            runtime,
+            local,
+            rounds,
+            ..
+        } = self;
+        local.block_on(runtime, rounds.run(capture))
+    }
+}
+
+impl<L: Server> Echo for ServerOnly<L> {
+    const NAME: &'static str = L::NAME;
+
+    fn new(case: &Case) -> ServerOnly<L> {
+        let (stream, rounds) = replay(case.input(), case.expected_output().len());
+        let local = LocalSet::new();
+        local.spawn_local(L::serve(stream));
+        ServerOnly {
+            runtime: echo::runtime(),
+            local,
+            rounds,
+            library: PhantomData,
+        }
+    }
+
+    fn round(&mut self) -> usize {
+        self.run(false).0
+    }
+
+    fn round_captured(&mut self) -> Vec<u8> {
+        self.run(true).1.unwrap_or_default()
+    }
+}
+
+/// wslane-tokio: `recv_with_reply`, as in [`crate::echo::wslane_tokio`].
+#[derive(Debug)]
+pub struct WslaneTokio;
+
+impl Server for WslaneTokio {
+    const NAME: &'static str = "wslane_tokio";
+
+    async fn serve(stream: Replay) {
+        if let Err(err) = echo::wslane_tokio::serve(stream).await {
+            eprintln!("{}: {err}", Self::NAME);
+        }
+    }
+}
+
+/// fastwebsockets: `read_frame` then `write_frame`, as in [`crate::echo::fastwebsockets`].
+#[derive(Debug)]
+pub struct Fastwebsockets;
+
+impl Server for Fastwebsockets {
+    const NAME: &'static str = "fastwebsockets";
+
+    async fn serve(stream: Replay) {
+        if let Err(err) = echo::fastwebsockets::serve(stream).await {
+            eprintln!("{}: {err}", Self::NAME);
+        }
+    }
+}
+
+/// tokio-websockets: `next`, `feed`, and `flush` when the input runs dry, as in
+/// [`crate::echo::tokio_websockets`].
+#[derive(Debug)]
+pub struct TokioWebsockets;
+
+impl Server for TokioWebsockets {
+    const NAME: &'static str = "tokio_websockets";
+
+    async fn serve(stream: Replay) {
+        if let Err(err) = echo::tokio_websockets::serve(stream).await {
+            eprintln!("{}: {err}", Self::NAME);
+        }
+    }
+}
+
+/// tokio-tungstenite, as its own echo-server example (and the loopback peer) writes it: the read half
+/// forwarded into the write half, which flushes when the input runs dry.
+#[derive(Debug)]
+pub struct TokioTungstenite;
+
+impl Server for TokioTungstenite {
+    const NAME: &'static str = "tokio_tungstenite";
+
+    async fn serve(stream: Replay) {
+        use tokio_tungstenite::tungstenite::protocol::Role;
+        let ws =
+            tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Server, None).await;
+        let (write, read) = ws.split();
+        let echoed = read
+            .try_filter(|message| future::ready(message.is_text() || message.is_binary()))
+            .forward(write)
+            .await;
+        if let Err(err) = echoed {
+            eprintln!("{}: {err}", Self::NAME);
+        }
+    }
+}
+
+/// The wslane core driven by hand ([`WslaneCore`]), its transmitted bytes copied into a scratch area as
+/// [`Replay`] copies writes.
+#[derive(Debug)]
+pub struct CoreServer {
+    core: WslaneCore,
+    scratch: Vec<u8>,
+}
+
+impl Echo for CoreServer {
+    const NAME: &'static str = "wslane_core";
+
+    fn new(case: &Case) -> CoreServer {
+        CoreServer {
+            core: WslaneCore::new(case),
+            scratch: vec![0; 256 << 10],
+        }
+    }
+
+    fn round(&mut self) -> usize {
+        let scratch = &mut self.scratch;
+        let mut at = 0;
+        self.core.round_with(|mut out| {
+            while !out.is_empty() {
+                if at == scratch.len() {
+                    at = 0;
+                }
+                let n = out.len().min(scratch.len() - at);
+                scratch[at..at + n].copy_from_slice(&out[..n]);
+                at += n;
+                out = &out[n..];
+            }
+        })
+    }
+
+    fn round_captured(&mut self) -> Vec<u8> {
+        self.core.round_captured()
+    }
+}
