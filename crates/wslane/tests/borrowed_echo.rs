@@ -31,7 +31,9 @@ fn frames(opcode: u8, payload: &[u8], key: [u8; 4]) -> (Vec<u8>, Vec<u8>) {
 }
 
 fn payload(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+        .collect()
 }
 
 /// Echoes every event ready; returns how many.
@@ -75,7 +77,10 @@ fn transmit_vectored(server: &mut Connection, limit: usize) -> Vec<u8> {
 fn echoes_from_the_receive_buffer_match_copied_echoes_across_reads_and_partial_writes() {
     let mut input = Vec::new();
     let mut expected = Vec::new();
-    for (i, len) in [3000, 20, 70_000, 2048, 100, 300_000, 5000].into_iter().enumerate() {
+    for (i, len) in [3000, 20, 70_000, 2048, 100, 300_000, 5000]
+        .into_iter()
+        .enumerate()
+    {
         let (client, server) = frames(0x2, &payload(len, i as u8), [i as u8, 7, 9, 200]);
         input.extend_from_slice(&client);
         expected.extend_from_slice(&server);
@@ -87,7 +92,12 @@ fn echoes_from_the_receive_buffer_match_copied_echoes_across_reads_and_partial_w
 
     // Reads of several sizes, and writes that take only part of the output, so reads happen while
     // payloads in the receive buffer are still queued (and it is handed over).
-    for (read, write) in [(1 << 20, usize::MAX), (4096, 1000), (65_536, 10_000), (999, 50_000)] {
+    for (read, write) in [
+        (1 << 20, usize::MAX),
+        (4096, 1000),
+        (65_536, 10_000),
+        (999, 50_000),
+    ] {
         let mut server = Connection::server(Instant::ZERO, Config::default());
         let mut output = Vec::new();
         let mut at = 0;
