@@ -48,6 +48,8 @@ pub fn all() -> Vec<Seed> {
     connection(&mut seeds);
     server_handshake(&mut seeds);
     client_handshake(&mut seeds);
+    h2_handshake(&mut seeds);
+    proxy(&mut seeds);
     seeds
 }
 
@@ -835,5 +837,104 @@ fn client_handshake(seeds: &mut Vec<Seed>) {
         "garbage".into(),
         0,
         b"SSH-2.0-OpenSSH_9.6\r\n".to_vec(),
+    );
+}
+
+fn h2_handshake(seeds: &mut Vec<Seed>) {
+    let t = "h2_handshake";
+    let connect =
+        ":method: CONNECT\n:protocol: websocket\n:scheme: https\n:authority: example.com\n\
+                   :path: /chat?room=1\nsec-websocket-version: 13\norigin: https://example.com\n";
+    let offers =
+        "sec-websocket-protocol: chat, superchat\nsec-websocket-extensions: x-test; mode=double\n";
+    let ok = ":status: 200\n";
+    let cases: [(&str, u8, String); 12] = [
+        ("plain", 0, format!("{connect}\n{ok}")),
+        ("offers", 15, format!("{connect}{offers}\n{ok}sec-websocket-protocol: chat\nsec-websocket-extensions: x-test\n")),
+        ("origin-refused", 2, connect.replace("https://example.com\n", "https://evil.example\n")),
+        ("get", 0, connect.replace("CONNECT", "GET")),
+        ("no-protocol", 0, connect.replace(":protocol: websocket\n", "")),
+        ("bad-scheme", 0, connect.replace(":scheme: https", ":scheme: ftp")),
+        ("host-field", 0, connect.replace(":authority: example.com", "host: example.com")),
+        ("connection-field", 0, format!("{connect}connection: upgrade\n")),
+        ("te-trailers", 0, format!("{connect}te: trailers\n")),
+        ("version-8", 0, connect.replace("version: 13", "version: 8")),
+        ("status-403", 12, format!("{connect}\n:status: 403\nretry-after: 5\n")),
+        ("unoffered-protocol", 8, format!("{connect}\n{ok}sec-websocket-protocol: other\n")),
+    ];
+    for (name, flags, text) in cases {
+        let setup = crate::targets::h2_handshake::Setup {
+            flags,
+            max_head: 0,
+            max_headers: 0,
+        };
+        push(
+            seeds,
+            t,
+            name,
+            [setup.to_bytes(), text.into_bytes()].concat(),
+        );
+    }
+}
+
+fn proxy(seeds: &mut Vec<Seed>) {
+    use crate::targets::proxy::Setup;
+    let t = "proxy";
+    let cases: [(&str, u8, &[u8]); 12] = [
+        (
+            "http-200",
+            0,
+            b"HTTP/1.1 200 Connection established\r\n\r\n\x81\x05hello",
+        ),
+        ("http-200-lf", 4, b"HTTP/1.0 200 OK\nProxy-Agent: test\n\n"),
+        (
+            "http-407",
+            2,
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n",
+        ),
+        (
+            "http-502",
+            8,
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+        ),
+        ("http-garbage", 0, b"SSH-2.0-OpenSSH\r\n"),
+        ("http-cut", 0, b"HTTP/1.1 200 OK\r\nVia: 1.1 proxy\r\n"),
+        (
+            "socks-ipv4",
+            1,
+            b"\x05\x00\x05\x00\x00\x01\x7f\x00\x00\x01\x1f\x90\x81\x00",
+        ),
+        (
+            "socks-auth",
+            3,
+            b"\x05\x02\x01\x00\x05\x00\x00\x04\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01\x01\xbb",
+        ),
+        (
+            "socks-domain",
+            5,
+            b"\x05\x00\x05\x00\x00\x03\x0cecho.example\x01\xbb",
+        ),
+        ("socks-auth-refused", 3, b"\x05\x02\x01\x01"),
+        ("socks-no-method", 1, b"\x05\xff"),
+        ("socks-refused", 9, b"\x05\x00\x05\x05\x00\x01\0\0\0\0\0\0"),
+    ];
+    let chunkings: [[u8; 8]; 3] = [[0; 8], [1; 8], [3, 1, 7, 2, 0, 5, 1, 9]];
+    for (n, (name, flags, reply)) in cases.into_iter().enumerate() {
+        let setup = Setup {
+            flags,
+            chunks: chunkings[n % 3],
+        };
+        push(seeds, t, name, [setup.to_bytes(), reply.to_vec()].concat());
+    }
+    let setup = Setup {
+        flags: 0,
+        chunks: [0; 8],
+    };
+    let address = b"socks5h://user:p%40ss@Proxy.Example:1081/";
+    push(
+        seeds,
+        t,
+        "address",
+        [setup.to_bytes(), address.to_vec()].concat(),
     );
 }

@@ -870,7 +870,8 @@ impl Run {
         };
         let left = out.len() - n;
         self.wire.extend_from_slice(&out[..n]);
-        self.conn.advance_transmit(Instant::from_millis(self.now), n);
+        self.conn
+            .advance_transmit(Instant::from_millis(self.now), n);
         assert_eq!(self.conn.buffered_output(), left);
     }
 

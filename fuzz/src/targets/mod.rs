@@ -5,6 +5,8 @@ pub mod connection;
 pub mod decoder;
 pub mod extension_header;
 pub mod frame_header;
+pub mod h2_handshake;
+pub mod proxy;
 pub mod server_handshake;
 pub mod utf8;
 
@@ -20,6 +22,8 @@ pub const ALL: &[(&str, Run)] = &[
     ("extension_header", extension_header::run),
     ("server_handshake", server_handshake::run),
     ("client_handshake", client_handshake::run),
+    ("h2_handshake", h2_handshake::run),
+    ("proxy", proxy::run),
 ];
 
 /// The `run` function of the target called `name`.

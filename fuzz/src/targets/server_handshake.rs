@@ -135,7 +135,7 @@ fn describe(request: &Request) -> Vec<String> {
         request.method().into(),
         request.path().into(),
         request.host().into(),
-        request.key().into(),
+        format!("{:?}", request.key()),
         format!("{:?}", request.origin()),
         format!("{:?}", request.headers()),
         format!("{:?}", request.protocols()),
@@ -268,7 +268,8 @@ fn check_request(setup: &Setup, head: &[u8], request: Request) {
     assert_eq!(parsed.path, Some(request.path()));
     assert_eq!(parsed.version, Some(1));
     assert_eq!(request.method(), "GET");
-    let key = base64::engine::general_purpose::STANDARD.decode(request.key());
+    let key = request.key().expect("an HTTP/1.1 request has a key");
+    let key = base64::engine::general_purpose::STANDARD.decode(key);
     assert_eq!(
         key.map(|k| k.len()).ok(),
         Some(16),
@@ -293,7 +294,10 @@ fn check_request(setup: &Setup, head: &[u8], request: Request) {
             "origin {origin:?}"
         );
     }
-    let key = request.key().to_owned();
+    let key = request
+        .key()
+        .expect("an HTTP/1.1 request has a key")
+        .to_owned();
     let protocol = request.protocols().first().cloned();
     let extension = request.accepted_extension().is_some();
     let trailing = request.trailing().to_vec();

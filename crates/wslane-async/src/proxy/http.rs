@@ -21,6 +21,7 @@ pub struct HttpConnect {
     head: Vec<u8>,
     credentials_sent: bool,
     done: bool,
+    failed: Option<ProxyError>,
 }
 
 impl HttpConnect {
@@ -40,6 +41,7 @@ impl HttpConnect {
             head: Vec::new(),
             credentials_sent: credentials.is_some(),
             done: false,
+            failed: None,
         }
     }
 
@@ -64,11 +66,24 @@ impl HttpConnect {
     /// ([`Progress::Established`] says how many were).
     ///
     /// # Errors
-    /// The proxy's fault: a malformed or oversized head, a 407 or another status than 2xx.
+    /// The proxy's fault: a malformed or oversized head, a 407 or another status than 2xx. Once failed,
+    /// every call fails the same.
     pub fn handle_input(&mut self, input: &[u8]) -> Result<Progress, ProxyError> {
+        if let Some(err) = self.failed {
+            return Err(err);
+        }
         if self.done {
             return Ok(Progress::Established { consumed: 0 });
         }
+        let result = self.read(input);
+        if let Err(err) = result {
+            self.failed = Some(err);
+        }
+        result
+    }
+
+    /// Adds `input` to the reply head and parses it.
+    fn read(&mut self, input: &[u8]) -> Result<Progress, ProxyError> {
         let before = self.head.len();
         let room = MAX_RESPONSE_HEAD - before;
         let taken = &input[..input.len().min(room)];
@@ -101,7 +116,7 @@ impl HttpConnect {
     /// The end of the stream from the proxy before the reply head ended: the error to report.
     #[must_use]
     pub fn handle_eof(&mut self) -> ProxyError {
-        ProxyError::Closed
+        *self.failed.get_or_insert(ProxyError::Closed)
     }
 }
 
@@ -230,5 +245,14 @@ mod tests {
             run(&mut connect, b"HTTP/1.1 200 OK\r\n"),
             Ok((Progress::Partial, 17))
         );
+    }
+
+    #[test]
+    fn a_failure_sticks() {
+        let mut connect = HttpConnect::new(&target(), None);
+        let err = run(&mut connect, b"HTTP/1.1 403 Forbidden\r\n\r\n").unwrap_err();
+        assert_eq!(err, ProxyError::Refused { status: 403 });
+        assert_eq!(connect.handle_input(b"HTTP/1.1 200 OK\r\n\r\n"), Err(err));
+        assert_eq!(connect.handle_eof(), err);
     }
 }

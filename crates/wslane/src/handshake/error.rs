@@ -226,8 +226,8 @@ pub enum ClientError {
     HeadTooLarge,
     /// The response has more fields than [`Limits::max_headers`](super::Limits::max_headers).
     TooManyHeaders,
-    /// The server answered with a status other than 101: an error, an authentication challenge or a
-    /// redirect. Its head is kept for the caller to act on.
+    /// The server answered with a status other than 101 (in HTTP/2, other than 2xx): an error, an
+    /// authentication challenge or a redirect. Its head is kept for the caller to act on.
     Status {
         /// The status code, such as 401 or 302.
         code: u16,
@@ -263,8 +263,17 @@ impl fmt::Display for ClientError {
             ClientError::Malformed => f.write_str("malformed HTTP response"),
             ClientError::HeadTooLarge => f.write_str("response head too large"),
             ClientError::TooManyHeaders => f.write_str("too many response header fields"),
+            ClientError::Status { code, reason, .. } if reason.is_empty() => {
+                write!(
+                    f,
+                    "server answered {code} instead of accepting the WebSocket"
+                )
+            }
             ClientError::Status { code, reason, .. } => {
-                write!(f, "server answered {code} {reason} instead of 101")
+                write!(
+                    f,
+                    "server answered {code} {reason} instead of accepting the WebSocket"
+                )
             }
             ClientError::NotWebSocketUpgrade => {
                 f.write_str("Upgrade header does not list websocket")
