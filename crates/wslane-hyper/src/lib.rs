@@ -123,6 +123,6 @@ pub fn default_server_config() -> Arc<ServerConfig> {
 pub struct CrateReadmeDoctests;
 
 /// The programs of `docs/http.md`, compiled as doc tests (they need servers to run).
-#[cfg(all(doctest, feature = "axum"))]
+#[cfg(all(doctest, feature = "axum", feature = "tls"))]
 #[doc = include_str!("../../../docs/http.md")]
 pub struct HttpGuideDoctests;
