@@ -336,7 +336,17 @@ fn deflate_client_against_python_server() {
 /// then the end of the stream), while the two members that read receive every line, before and after.
 #[test]
 fn chat_cuts_off_a_member_that_never_reads() {
-    let (chat, url) = wslane_interop::spawn_chat(PACKAGE);
+    chat_cuts_off_a_member_that_never_reads_with(&[]);
+}
+
+/// The same through the axum front end (over HTTP/1.1), which shares the room.
+#[test]
+fn chat_through_axum_cuts_off_a_member_that_never_reads() {
+    chat_cuts_off_a_member_that_never_reads_with(&["--axum"]);
+}
+
+fn chat_cuts_off_a_member_that_never_reads_with(flags: &[&str]) {
+    let (chat, url) = wslane_interop::spawn_chat_with(PACKAGE, flags);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -378,9 +388,20 @@ async fn chat_with_a_stalled_member(chat: &wslane_interop::Process, page: &str) 
         let request = ClientRequest::new(Url::parse(&ws_url).unwrap())
             .origin(origin)
             .unwrap();
-        let (ws, _) = wslane_tokio::connect_with(request, Config::default(), Connector::Default)
-            .await
-            .unwrap();
+        let (mut ws, _) =
+            wslane_tokio::connect_with(request, Config::default(), Connector::Default)
+                .await
+                .unwrap();
+        // The handshake ends before the chat puts the member in the room, which it does just before it
+        // tells everyone, this member included, that it joined: a line sent before that notice arrives
+        // would not reach this member.
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) if text.contains(" joined\"") => break,
+                Some(Ok(_)) => {}
+                other => panic!("no join notice: {other:?}"),
+            }
+        }
         let (mut reader, writer) = ws.split();
         let (count_tx, count) = tokio::sync::watch::channel(0usize);
         tokio::spawn(async move {
