@@ -15,8 +15,9 @@ const TIMEOUT_MS = 30000;
 
 // Runs `body(context)` in a fresh headless Chromium and closes it afterwards. `name` prefixes the failure
 // line; the whole run is bounded by `limitMs`. Prints `<name>: all checks passed` when `body` returns,
-// and `FAIL <name>: …` with a non-zero exit when it throws.
-async function withBrowser(name, limitMs, body) {
+// and `FAIL <name>: …` with a non-zero exit when it throws. `options.ignoreCertificateErrors` lets the
+// pages load from a server with a self-signed certificate.
+async function withBrowser(name, limitMs, body, options = {}) {
   const executablePath = process.env.WSLANE_INTEROP_CHROMIUM || '/usr/bin/chromium';
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wslane-chromium-'));
   let context;
@@ -46,6 +47,7 @@ async function withBrowser(name, limitMs, body) {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        ...(options.ignoreCertificateErrors ? ['--ignore-certificate-errors'] : []),
       ],
     });
     context.setDefaultTimeout(TIMEOUT_MS);

@@ -1,11 +1,15 @@
 // Interop with a browser: Chromium's own WebSocket client, through the chat example's page.
 //
-//     WSLANE_INTEROP_CHROMIUM=/usr/bin/chromium node browser_chat.js http://127.0.0.1:8080/
+//     WSLANE_INTEROP_CHROMIUM=/usr/bin/chromium node browser_chat.js http://127.0.0.1:8080/ [chat.png]
+//     WSLANE_INTEROP_CHROMIUM=/usr/bin/chromium node browser_chat.js https://127.0.0.1:8080/ chat-tls.png
 //
 // Opens the page twice, waits until both pages are connected and the second one's join notice reached both,
 // sends one message from each page, and checks that both messages appear on both pages. Also checks what a
 // person notices: each page shows its own name, and the two names are consecutive guest numbers (loading
-// a page takes none); the icon is served and no request of either page got a 404. Saves `chat.png`.
+// a page takes none); the icon is served and no request of either page got a 404. Saves the screenshot
+// (default `chat.png`). Over `https://` the server's certificate is self-signed (the chat makes one at
+// start) and Chromium is told to accept it; each page must then have loaded over HTTP/2 (ALPN `h2`), so
+// that its WebSocket can be a stream of the same connection (RFC 8441), which only the server can tell.
 // Prints one `ok <check>` line per check and `browser_chat: all checks passed` at the end; exits non-zero
 // otherwise.
 //
@@ -14,7 +18,8 @@
 
 const { TIMEOUT_MS, withBrowser, newPage, screenshot } = require('./browser');
 
-async function main(url) {
+async function main(url, screenshotFile) {
+  const tls = url.startsWith('https:');
   const notFound = [];
   await withBrowser('browser_chat', 3 * TIMEOUT_MS, async (context) => {
     const open = async (label) => {
@@ -26,6 +31,11 @@ async function main(url) {
       await page.waitForFunction(() => /^guest-\d+$/.test(document.getElementById('me').textContent));
       const name = await page.textContent('#me');
       console.log(`ok ${label} connected as ${name}`);
+      if (tls) {
+        const protocol = await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+        if (protocol !== 'h2') throw new Error(`${label} loaded over ${JSON.stringify(protocol)}, expected h2`);
+        console.log(`ok ${label} loaded over ${protocol}`);
+      }
       return [page, name];
     };
     const lines = (page) => page.$$eval('#log li', (items) => items.map((li) => li.textContent));
@@ -82,12 +92,12 @@ async function main(url) {
     console.log(`ok the icon is served: ${icon.status} ${icon.type}`);
     if (notFound.length > 0) throw new Error(`404 for ${JSON.stringify(notFound)}`);
     console.log('ok no request got a 404');
-    await screenshot(one, 'chat.png');
-  });
+    await screenshot(one, screenshotFile);
+  }, { ignoreCertificateErrors: tls });
 }
 
-if (process.argv.length !== 3) {
-  console.error('usage: browser_chat.js http://host:port/');
+if (process.argv.length < 3 || process.argv.length > 4) {
+  console.error('usage: browser_chat.js http(s)://host:port/ [screenshot.png]');
   process.exit(2);
 }
-main(process.argv[2]);
+main(process.argv[2], process.argv[3] || 'chat.png');

@@ -13,7 +13,8 @@
 //!   [`on_upgrade`](WebSocketUpgrade::on_upgrade). With the `axum` feature it is an extractor.
 //! - [`server_builder`]: hyper-util's server for HTTP/1.1 and HTTP/2 on one port, with the extended
 //!   CONNECT enabled, so one route serves WebSockets over both.
-//! - [`H2Client`]: WebSockets as streams of one HTTP/2 connection (h2c, or TLS with ALPN `h2`).
+//! - [`H2Client`]: WebSockets as streams of one HTTP/2 connection: h2c, or TLS with ALPN `h2`
+//!   (`H2Client::handshake_tls`, feature `tls`, with rustls).
 //!
 //! An axum echo route (`any`, not `get`: HTTP/2 WebSockets arrive as `CONNECT`):
 //!
@@ -73,13 +74,23 @@ mod client;
 mod head;
 mod refusal;
 mod server;
+#[cfg(feature = "tls")]
+mod tls;
 mod upgrade;
 
 use std::sync::{Arc, OnceLock};
 
 pub use client::H2Client;
 pub use refusal::Refusal;
+/// The rustls this crate's `tls` feature uses, for building the `ClientConfig` and `ServerName` that
+/// [`H2Client::handshake_tls`] takes.
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use rustls;
 pub use server::server_builder;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tls::{H2TlsError, ALPN_H2};
 pub use upgrade::WebSocketUpgrade;
 pub use wslane_async::common::*;
 
@@ -112,6 +123,6 @@ pub fn default_server_config() -> Arc<ServerConfig> {
 pub struct CrateReadmeDoctests;
 
 /// The programs of `docs/http.md`, compiled as doc tests (they need servers to run).
-#[cfg(all(doctest, feature = "axum"))]
+#[cfg(all(doctest, feature = "axum", feature = "tls"))]
 #[doc = include_str!("../../../docs/http.md")]
 pub struct HttpGuideDoctests;

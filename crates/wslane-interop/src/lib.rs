@@ -647,8 +647,25 @@ pub fn spawn_echo_server(package: &str, example: &str) -> (Process, String) {
 /// When the example is not built or does not print its URL within [`TIMEOUT`].
 #[must_use]
 pub fn spawn_chat(package: &str) -> (Process, String) {
-    let mut server = spawn_example(package, "chat", ["127.0.0.1:0"]);
-    let url = server.wait_for_url("http");
+    spawn_chat_with(package, &[])
+}
+
+/// Starts `package`'s `chat` example on a free 127.0.0.1 port with the options `flags` (`--axum`,
+/// `--tls`) and returns its guard and the page's URL: `https://` with `--tls`, else `http://`.
+///
+/// # Panics
+/// When the example is not built or does not print its URL within [`TIMEOUT`].
+#[must_use]
+pub fn spawn_chat_with(package: &str, flags: &[&str]) -> (Process, String) {
+    let mut args = vec!["127.0.0.1:0"];
+    args.extend_from_slice(flags);
+    let mut server = spawn_example(package, "chat", args);
+    let scheme = if flags.contains(&"--tls") {
+        "https"
+    } else {
+        "http"
+    };
+    let url = server.wait_for_url(scheme);
     (server, url)
 }
 
@@ -660,8 +677,17 @@ pub fn spawn_chat(package: &str) -> (Process, String) {
 /// # Panics
 /// On a failed check, a missing peer, or a run past three times [`TIMEOUT`] (starting a browser is slow).
 pub fn check_browser_chat(url: &str) -> String {
+    check_browser_chat_saving(url, "chat.png")
+}
+
+/// As [`check_browser_chat`], saving the screenshot as `screenshot`. For an `https://` URL Chromium
+/// accepts the server's self-signed certificate, and each page must have loaded over HTTP/2.
+///
+/// # Panics
+/// As [`check_browser_chat`].
+pub fn check_browser_chat_saving(url: &str, screenshot: &str) -> String {
     let mut command = browser_command("browser_chat.js");
-    command.arg(url);
+    command.arg(url).arg(screenshot);
     run_script(
         &format!("Chromium chat pages against {url}"),
         command,

@@ -1,7 +1,8 @@
 //! Interop over loopback with independent implementations (see the `wslane-interop` crate): Python
 //! `websockets` and Node `ws` clients against the `echo_server` example, our client against their echo
-//! servers, and Chromium through the pages of the examples: `chat`, `ticker` (across a server restart) and
-//! the client page `echo_server` serves. The page tests save screenshots in `target/interop/artifacts/`.
+//! servers, and Chromium through the pages of the examples: `chat` (with each of its front ends: the raw
+//! adapter, axum, and axum over TLS with HTTP/2), `ticker` (across a server restart) and the client page
+//! `echo_server` serves. The page tests save screenshots in `target/interop/artifacts/`.
 //!
 //! The peers come from `scripts/setup-interop.sh`; the examples must be built as binaries first, which
 //! `cargo test` with the default targets does (`scripts/test.sh`). A missing peer fails these tests.
@@ -46,8 +47,58 @@ fn client_against_node_server() {
 
 #[test]
 fn browser_chat_two_pages() {
-    let (_chat, url) = wslane_interop::spawn_chat(PACKAGE);
-    wslane_interop::check_browser_chat(&url);
+    let (chat, url) = wslane_interop::spawn_chat(PACKAGE);
+    let output = wslane_interop::check_browser_chat(&url);
+    expect_members_joined_over(&chat, &output, "HTTP/1.1");
+}
+
+/// The chat's axum front end (`--axum`) serves the same page and room; Chromium speaks HTTP/1.1 to it
+/// (browsers do not use h2c), and the server logs both members as joined over HTTP/1.1.
+#[test]
+fn browser_chat_two_pages_through_axum() {
+    let (chat, url) = wslane_interop::spawn_chat_with(PACKAGE, &["--axum"]);
+    let output = wslane_interop::check_browser_chat_saving(&url, "chat-axum.png");
+    expect_members_joined_over(&chat, &output, "HTTP/1.1");
+}
+
+/// The chat over TLS (`--tls`): Chromium accepts its self-signed certificate, loads the page over HTTP/2
+/// (ALPN `h2`), and, since the server's SETTINGS allow the extended CONNECT, opens each page's WebSocket
+/// as a stream of that connection (RFC 8441) on its own. The server logs both members as joined over
+/// HTTP/2, and the two pages chat.
+#[test]
+fn browser_chat_over_tls_opens_its_websockets_over_http2() {
+    let (chat, url) = wslane_interop::spawn_chat_with(PACKAGE, &["--tls"]);
+    assert!(url.starts_with("https://"), "{url}");
+    let output = wslane_interop::check_browser_chat_saving(&url, "chat-tls.png");
+    expect_members_joined_over(&chat, &output, "HTTP/2");
+}
+
+/// The members the browser script saw (its `connected as guest-<n>` lines) are the ones the chat logged
+/// as `guest-<n> joined over <version>`, and no member joined over another version.
+fn expect_members_joined_over(chat: &wslane_interop::Process, script: &str, version: &str) {
+    let names: Vec<&str> = script
+        .lines()
+        .filter_map(|line| line.split(" connected as ").nth(1))
+        .collect();
+    assert_eq!(names.len(), 2, "{script}");
+    let log = chat.output();
+    for name in names {
+        let joined = format!("{name} joined over {version}");
+        assert!(
+            log.lines().any(|line| line == joined),
+            "no {joined:?} in:\n{log}"
+        );
+    }
+    let joins: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" joined over "))
+        .collect();
+    assert!(
+        joins
+            .iter()
+            .all(|line| line.ends_with(&format!(" over {version}"))),
+        "{joins:?}"
+    );
 }
 
 #[test]
@@ -285,7 +336,17 @@ fn deflate_client_against_python_server() {
 /// then the end of the stream), while the two members that read receive every line, before and after.
 #[test]
 fn chat_cuts_off_a_member_that_never_reads() {
-    let (chat, url) = wslane_interop::spawn_chat(PACKAGE);
+    chat_cuts_off_a_member_that_never_reads_with(&[]);
+}
+
+/// The same through the axum front end (over HTTP/1.1), which shares the room.
+#[test]
+fn chat_through_axum_cuts_off_a_member_that_never_reads() {
+    chat_cuts_off_a_member_that_never_reads_with(&["--axum"]);
+}
+
+fn chat_cuts_off_a_member_that_never_reads_with(flags: &[&str]) {
+    let (chat, url) = wslane_interop::spawn_chat_with(PACKAGE, flags);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -327,9 +388,20 @@ async fn chat_with_a_stalled_member(chat: &wslane_interop::Process, page: &str) 
         let request = ClientRequest::new(Url::parse(&ws_url).unwrap())
             .origin(origin)
             .unwrap();
-        let (ws, _) = wslane_tokio::connect_with(request, Config::default(), Connector::Default)
-            .await
-            .unwrap();
+        let (mut ws, _) =
+            wslane_tokio::connect_with(request, Config::default(), Connector::Default)
+                .await
+                .unwrap();
+        // The handshake ends before the chat puts the member in the room, which it does just before it
+        // tells everyone, this member included, that it joined: a line sent before that notice arrives
+        // would not reach this member.
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) if text.contains(" joined\"") => break,
+                Some(Ok(_)) => {}
+                other => panic!("no join notice: {other:?}"),
+            }
+        }
         let (mut reader, writer) = ws.split();
         let (count_tx, count) = tokio::sync::watch::channel(0usize);
         tokio::spawn(async move {

@@ -690,3 +690,10 @@ fn client_and_server_open_the_same_connection_as_over_http1() {
         Some(Event::Text("over a stream"))
     );
 }
+
+#[test]
+fn http_versions_display_as_http_writes_them() {
+    assert_eq!(HttpVersion::Http10.to_string(), "HTTP/1.0");
+    assert_eq!(HttpVersion::Http11.to_string(), "HTTP/1.1");
+    assert_eq!(HttpVersion::Http2.to_string(), "HTTP/2");
+}

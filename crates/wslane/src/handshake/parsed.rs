@@ -21,6 +21,17 @@ pub enum HttpVersion {
     Http2,
 }
 
+/// The version as HTTP writes it: `HTTP/1.0`, `HTTP/1.1`, `HTTP/2`.
+impl core::fmt::Display for HttpVersion {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            HttpVersion::Http10 => "HTTP/1.0",
+            HttpVersion::Http11 => "HTTP/1.1",
+            HttpVersion::Http2 => "HTTP/2",
+        })
+    }
+}
+
 /// The request line of an HTTP/1.x request, or the pseudo-header fields of an HTTP/2 one (RFC 9113
 /// section 8.3.1), as plain data. The header fields come beside it as [`Headers`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
