@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Autobahn|Testsuite conformance run, strict: every case, both roles, for each adapter.
+# Autobahn|Testsuite conformance run, strict: every case, in each role an adapter has, for each adapter.
 #
-#   scripts/autobahn.sh [--update-docs] [ADAPTER...]
+#   scripts/autobahn.sh [--update-docs] [--build-only] [ADAPTER...]
 #
-# ADAPTER is tokio, async-std or mio (default: every one whose crate exists). Per adapter, two runs:
-#   <adapter>-server   wstest -m fuzzingclient connects to the adapter's echo_server example
+# ADAPTER is tokio, async-std, mio or hyper (default: every one whose crate exists). Per adapter, two runs:
+#   <adapter>-server   wstest -m fuzzingclient connects to the adapter's echo server example
 #   <adapter>-client   the adapter's autobahn_client example connects to wstest -m fuzzingserver
-# (examples named echo_server and autobahn_client, or with a prefix: async_std_echo_server).
+# (examples named echo_server and autobahn_client, or with a prefix: async_std_echo_server). hyper
+# (wslane-hyper, the hyper and axum integration) has the server run only, against its axum_echo example over
+# HTTP/1.1: it has no Autobahn client example.
 # Reports go to target/autobahn/<adapter>-<role>/ (index.html for a browser), wstest's and the example's
 # output to wstest.log and testee.log beside them. scripts/autobahn_check.py then judges every case: anything
 # but OK or INFORMATIONAL fails. It writes target/autobahn/conformance.md, and with --update-docs
-# docs/conformance.md too.
+# docs/conformance.md too. --build-only installs wstest and builds the examples, and runs nothing.
+#
+# The runs go side by side, AUTOBAHN_JOBS at a time (default: the number of CPUs): wstest is single-threaded
+# Python. Each run starts its own examples from a copy under target/autobahn/bin/<adapter>/.
 #
 # wstest is Python 2.7 code. The first run installs it (about a minute) into
 # ${WSLANE_CACHE:-~/.cache/wslane}/autobahn with the pins of scripts/autobahn-constraints.txt, from the CPython
@@ -22,7 +27,12 @@ cd "$(dirname "$0")/.."
 WSTEST_VERSION=25.10.1
 CASES=517 # the cases of that release under "cases": ["*"]
 RUN_TIMEOUT="${AUTOBAHN_TIMEOUT:-1800}" # seconds per run; groups 12 and 13 (compression) take most of it
-ADAPTERS=(tokio async-std mio)
+ADAPTERS=(tokio async-std mio hyper)
+# The roles of an adapter that has not both, and an echo server example named otherwise than *echo_server.
+declare -A ROLES_OF=([hyper]=server)
+declare -A ECHO_EXAMPLE_OF=([hyper]=axum_echo)
+JOBS="${AUTOBAHN_JOBS:-$(nproc)}"
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || { echo "autobahn: error: AUTOBAHN_JOBS must be a positive number" >&2; exit 1; }
 check_flags=(--expect-cases "$CASES")
 
 command="scripts/autobahn.sh${*:+ $*}"
@@ -39,10 +49,12 @@ die() {
 # ---- arguments and adapters
 
 update_docs=0
+build_only=0
 adapters=()
 for arg in "$@"; do
     case "$arg" in
         --update-docs) update_docs=1 ;;
+        --build-only) build_only=1 ;;
         -h | --help)
             sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
             exit 0
@@ -61,29 +73,41 @@ for adapter in "${adapters[@]}"; do
     [ -f "crates/wslane-$adapter/Cargo.toml" ] || die "no adapter crate crates/wslane-$adapter"
 done
 
-# Each adapter's two examples and the features they require, from cargo's metadata. An adapter without them
-# is an error, never a skip.
+# Each adapter's examples (an echo server, and an Autobahn client unless it runs as a server only) and the
+# features they require, from cargo's metadata. An adapter without them is an error, never a skip.
+specs=()
+for adapter in "${adapters[@]}"; do
+    specs+=("$adapter" "${ROLES_OF[$adapter]:-server,client}" "${ECHO_EXAMPLE_OF[$adapter]:--}")
+done
 examples=$(cargo metadata --no-deps --format-version 1 | python3 -c '
 import json, sys
 metadata = json.load(sys.stdin)
 members = {p["name"]: p for p in metadata["packages"] if p["id"] in metadata["workspace_members"]}
-for adapter in sys.argv[1:]:
+specs = sys.argv[1:]
+for adapter, roles, echo_name in zip(specs[0::3], specs[1::3], specs[2::3]):
     package = members.get("wslane-" + adapter)
     if package is None:
         sys.exit(f"autobahn: error: crates/wslane-{adapter} is not a member of the workspace")
     picked, required = [], []
-    for role in ("echo_server", "autobahn_client"):
-        found = [t for t in package["targets"] if "example" in t["kind"]
-                 and (t["name"] == role or t["name"].endswith("_" + role))]
-        found = [t for t in found if t["name"] == role] or found
+    for role, example in (("server", "echo_server"), ("client", "autobahn_client")):
+        if role not in roles.split(","):
+            picked.append("-")
+            continue
+        if role == "server" and echo_name != "-":
+            found = [t for t in package["targets"] if "example" in t["kind"] and t["name"] == echo_name]
+            wanted = echo_name
+        else:
+            found = [t for t in package["targets"] if "example" in t["kind"]
+                     and (t["name"] == example or t["name"].endswith("_" + example))]
+            found = [t for t in found if t["name"] == example] or found
+            wanted = f"{example} or *_{example}"
         if len(found) != 1:
             names = [t["name"] for t in found]
-            sys.exit(f"autobahn: error: wslane-{adapter} needs one example named {role} or *_{role}, "
-                     f"found {names}")
+            sys.exit(f"autobahn: error: wslane-{adapter} needs one example named {wanted}, found {names}")
         picked.append(found[0]["name"])
         required += [f"wslane-{adapter}/{f}" for f in found[0].get("required-features", [])]
     print(adapter, *picked, ",".join(sorted(set(required))) or "-")
-' "${adapters[@]}")
+' "${specs[@]}")
 declare -A echo_example client_example
 features=()
 while read -r adapter echo client required; do
@@ -175,12 +199,18 @@ install_wstest
 build=(--release --quiet)
 declare -A seen
 shared_names=0
+examples_of() { # adapter: its examples, one a line
+    local example
+    for example in "${echo_example[$1]}" "${client_example[$1]}"; do
+        if [ "$example" != - ]; then echo "$example"; fi
+    done
+}
 for adapter in "${adapters[@]}"; do
     build+=(-p "wslane-$adapter")
-    for example in "${echo_example[$adapter]}" "${client_example[$adapter]}"; do
+    while read -r example; do
         if [ -n "${seen[$example]:-}" ]; then shared_names=1; else build+=(--example "$example"); fi
         seen[$example]=1
-    done
+    done < <(examples_of "$adapter")
 done
 feature_args=()
 if [ ${#features[@]} -gt 0 ]; then feature_args=(--features "$(IFS=,; echo "${features[*]}")"); fi
@@ -188,16 +218,22 @@ build+=("${feature_args[@]}")
 echo "autobahn: cargo build ${build[*]}"
 cargo build "${build[@]}"
 
-# When two adapters name their examples alike, cargo links both to the same target/release/examples/ path (and
-# warns of the collision). Then, before each adapter's runs, a build of that package alone, which compiles
-# nothing after the one above, links its binaries there again.
-link_examples() {
+# Each adapter's examples are copied to target/autobahn/bin/<adapter>/, so runs of different adapters can go
+# side by side. When two adapters name their examples alike, cargo links both to the same
+# target/release/examples/ path (and warns of the collision); then a build of each package alone, which
+# compiles nothing after the one above, links its binaries there again before the copy.
+bin=$out/bin
+rm -rf "$bin"
+for adapter in "${adapters[@]}"; do
+    mapfile -t names < <(examples_of "$adapter")
     if [ "$shared_names" = 1 ]; then
-        cargo build --release --quiet -p "wslane-$1" --example "${echo_example[$1]}" \
-            --example "${client_example[$1]}" "${feature_args[@]}"
+        cargo build --release --quiet -p "wslane-$adapter" "${names[@]/#/--example=}" "${feature_args[@]}"
     fi
-}
-
+    mkdir -p "$bin/$adapter"
+    for example in "${names[@]}"; do
+        cp "target/release/examples/$example" "$bin/$adapter/"
+    done
+done
 # How a process ended, from its exit status.
 ended() {
     if [ "$1" -eq 124 ]; then
@@ -211,9 +247,15 @@ ended() {
 
 # ---- the runs
 
-# The background process of the current run (a testee or wstest), stopped on exit; cleared once reaped.
+# A run's two processes, both started in the background and stopped when the run's shell exits (also on
+# SIGTERM, which a trap handles at once while the shell waits with `wait`): pid, the one that serves (a testee
+# or wstest), cleared once reaped; and peer, the one the run waits for.
 pid=
-trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi' EXIT
+peer=
+stop_run() {
+    local p
+    for p in $pid $peer; do kill "$p" 2>/dev/null || true; done
+}
 stop() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -252,7 +294,7 @@ summary() { # dir, seconds
 run_server() {
     local dir="$out/$1-server" begin=$SECONDS port=
     rm -rf "$dir" && mkdir -p "$dir"
-    "target/release/examples/${echo_example[$1]}" 127.0.0.1:0 >"$dir/testee.log" 2>&1 &
+    "$bin/$1/${echo_example[$1]}" 127.0.0.1:0 >"$dir/testee.log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do
         port=$(sed -n 's#.*ws://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$dir/testee.log" | head -n 1)
@@ -269,7 +311,10 @@ run_server() {
  "cases": ["*"], "exclude-cases": [], "exclude-agent-cases": {}}
 EOF
     local status=0
-    (cd "$dir" && timeout -k 10 "$RUN_TIMEOUT" "$wstest" -m fuzzingclient -s spec.json >wstest.log 2>&1) || status=$?
+    (cd "$dir" && exec timeout -k 10 "$RUN_TIMEOUT" "$wstest" -m fuzzingclient -s spec.json >wstest.log 2>&1) &
+    peer=$!
+    wait "$peer" || status=$?
+    peer=
     if ! kill -0 "$pid" 2>/dev/null; then
         local server_status=0
         wait "$pid" || server_status=$?
@@ -303,32 +348,53 @@ EOF
         run_failed "$dir" "wstest is not listening on 127.0.0.1:$port alone (listening: ${listening:-nothing})"
     else
         local status=0
-        timeout -k 10 "$RUN_TIMEOUT" "target/release/examples/${client_example[$1]}" "ws://127.0.0.1:$port" \
-            >"$dir/testee.log" 2>&1 || status=$?
+        timeout -k 10 "$RUN_TIMEOUT" "$bin/$1/${client_example[$1]}" "ws://127.0.0.1:$port" \
+            >"$dir/testee.log" 2>&1 &
+        peer=$!
+        wait "$peer" || status=$?
+        peer=
         if [ "$status" -ne 0 ]; then run_failed "$dir" "${client_example[$1]} $(ended "$status")"; fi
     fi
     stop
     summary "$dir" $((SECONDS - begin))
 }
 
-# An adapter's two runs go side by side: wstest is single-threaded Python and takes most of the time, so on
-# two cores this halves the wall time. Each run keeps its own background process and stops it on exit.
+if [ "$build_only" = 1 ]; then
+    echo "autobahn: built in $((SECONDS - started))s; --build-only: no runs"
+    exit 0
+fi
+
+# The runs go side by side, $JOBS at a time, in the background, each in its own shell, which stops its
+# processes when it exits; this shell stops the runs when it exits early.
 in_background() { # run function, adapter
-    trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi' EXIT
+    trap stop_run EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
     "$1" "$2"
 }
+run_shells=()
+trap 'for p in "${run_shells[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 mkdir -p "$out"
 runs=()
+running=0
 for adapter in "${adapters[@]}"; do
-    link_examples "$adapter"
-    in_background run_server "$adapter" &
-    server_run=$!
-    in_background run_client "$adapter" &
-    client_run=$!
-    wait "$server_run" "$client_run" || true
-    runs+=("$out/$adapter-server" "$out/$adapter-client")
+    for role in server client; do
+        if [ "$role" = client ] && [ "${client_example[$adapter]}" = - ]; then continue; fi
+        if [ "$running" -ge "$JOBS" ]; then
+            wait -n || true
+            running=$((running - 1))
+        fi
+        in_background "run_$role" "$adapter" &
+        run_shells+=($!)
+        running=$((running + 1))
+        runs+=("$out/$adapter-$role")
+    done
 done
+wait || true
+run_shells=()
 failed_runs=()
 for run in "${runs[@]}"; do
     if [ -e "$run/failed" ]; then failed_runs+=("$(basename "$run")"); fi

@@ -36,7 +36,8 @@ COLUMNS = ("OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED")
 SHORT = {"OK": "ok", "NON-STRICT": "non-strict", "INFORMATIONAL": "info", "UNIMPLEMENTED": "unimpl",
          "FAILED": "FAILED"}
 ROLES = {
-    "server": "`wstest -m fuzzingclient` connects to the adapter's `echo_server` example",
+    "server": "`wstest -m fuzzingclient` connects to the adapter's echo server example (`echo_server` or "
+              "`<prefix>_echo_server`; for hyper, the axum integration's `axum_echo`, over HTTP/1.1)",
     "client": "the adapter's `autobahn_client` example connects to `wstest -m fuzzingserver`",
 }
 # Failures listed per run on the terminal; the rest are counted.
@@ -208,6 +209,12 @@ def markdown(runs, args):
         "Roles:",
     ]
     lines += [f"- *{role}*: {text}." for role, text in ROLES.items()]
+    roles = {}
+    for run in runs:
+        roles.setdefault(run.adapter, set()).add(run.role)
+    server_only = [adapter for adapter, found in roles.items() if found == {"server"}]
+    if server_only:
+        lines += ["", f"Server role only: {', '.join(server_only)} (no Autobahn client example)."]
     for run in runs:
         lines += ["", f"## {run.adapter}, {run.role}", ""]
         lines.append("| Group | " + " | ".join(COLUMNS) + " |")
@@ -232,7 +239,7 @@ def markdown(runs, args):
         "## Running it locally",
         "",
         "```sh",
-        "scripts/autobahn.sh                # every adapter whose crate exists, both roles",
+        "scripts/autobahn.sh                # every adapter whose crate exists, in each of its roles",
         "scripts/autobahn.sh tokio          # one adapter",
         "scripts/autobahn.sh --update-docs  # and regenerate this page",
         "```",
@@ -241,11 +248,12 @@ def markdown(runs, args):
         "into `${WSLANE_CACHE:-~/.cache/wslane}/autobahn` (about a minute; later runs reuse it). That needs a",
         "CPython 2.7 under pyenv (`pyenv install 2.7.18`, or point `WSLANE_PYTHON2` at a `python2.7`), python3, a",
         "C compiler, and access to the Python package index. The installed fuzzing server is patched to listen on",
-        "127.0.0.1 only; all traffic stays on loopback.",
+        "127.0.0.1 only; all traffic stays on loopback. The runs go side by side, `AUTOBAHN_JOBS` at a time",
+        "(default: the number of CPUs).",
         "",
         "Reports land in `target/autobahn/<adapter>-<role>/`: `index.html` for a browser, and one `.json` and `.html`",
         "per case showing what was sent and received. `scripts/autobahn_check.py target/autobahn/*-*/` judges them",
-        "again. CI (`.ci/run`) runs the script and fails on any failing case.",
+        "again. CI (`.ci/run`) runs the script, beside its other stages, and fails on any failing case.",
         "",
     ]
     return "\n".join(lines)

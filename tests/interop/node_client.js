@@ -1,7 +1,11 @@
 // Interop client on Node `ws`: checks an echo server and exits non-zero on the first mismatch.
 //
 //     node node_client.js ws://127.0.0.1:9001/
+//     node node_client.js --deflate ws://127.0.0.1:9001/
 //
+// Without --deflate, permessage-deflate is off: the checks are about the base protocol. With it, `ws` offers
+// permessage-deflate and compresses every message (threshold 0, not its default of 1 KiB), the server must
+// accept the extension, and the same checks run over compressed messages.
 // Prints one `ok <check>` line per check and `node_client: all checks passed` at the end.
 'use strict';
 
@@ -33,7 +37,7 @@ function next(queue, what) {
   });
 }
 
-async function main(url) {
+async function main(url, deflate) {
   const messages = [];
   const pongs = [];
   const closes = [];
@@ -46,13 +50,16 @@ async function main(url) {
   const take = (name, store, what) =>
     store.length > 0 ? Promise.resolve(store.shift()) : next(waiting[name], what);
 
-  // perMessageDeflate: false: these checks are about the base protocol; compression is checked
-  // separately (py_deflate_client.py, browser_echo.js).
-  const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: TIMEOUT_MS, maxPayload: 64 << 20 });
+  const perMessageDeflate = deflate ? { threshold: 0 } : false;
+  const ws = new WebSocket(url, { perMessageDeflate, handshakeTimeout: TIMEOUT_MS, maxPayload: 64 << 20 });
   ws.on('message', (data, isBinary) => deliver('message', messages, { data, isBinary }));
   ws.on('pong', (data) => deliver('pong', pongs, data));
   ws.on('close', (code, reason) => deliver('close', closes, { code, reason: reason.toString() }));
   ws.on('error', (err) => fail(`socket error: ${err.message}`));
+  let upgrade;
+  ws.once('upgrade', (response) => {
+    upgrade = response;
+  });
   await new Promise((resolve) => {
     const timer = setTimeout(() => fail('connect: timed out'), TIMEOUT_MS);
     ws.once('open', () => {
@@ -60,11 +67,20 @@ async function main(url) {
       resolve();
     });
   });
+  const negotiated = upgrade.headers['sec-websocket-extensions'] || '';
+  if (deflate) {
+    if (ws.extensions !== 'permessage-deflate') fail(`permessage-deflate not negotiated: ${JSON.stringify(negotiated)}`);
+    console.log(`ok negotiated ${negotiated}`);
+  } else if (negotiated !== '') {
+    fail(`extensions negotiated though none were offered: ${JSON.stringify(negotiated)}`);
+  }
+  let payloadBytes = 0;
 
   async function echo(name, frames, expected) {
     for (const [i, frame] of frames.entries()) {
       ws.send(frame.data, { binary: expected.isBinary, fin: i === frames.length - 1 });
     }
+    payloadBytes += expected.data.length;
     const got = await take('message', messages, name);
     if (got.isBinary !== expected.isBinary || !got.data.equals(expected.data)) {
       fail(`${name}: sent ${describe(expected)}, got ${describe(got)}`);
@@ -91,6 +107,15 @@ async function main(url) {
     binary(Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(1000, 2)])),
   );
 
+  if (deflate) {
+    // Every payload above compresses well (repeated text, a byte pattern of period 251): when both sides
+    // compress, far fewer bytes cross the connection than the messages hold, in each direction.
+    const { bytesRead, bytesWritten } = upgrade.socket;
+    if (bytesWritten * 4 > payloadBytes) fail(`sent ${bytesWritten} bytes for ${payloadBytes} bytes of messages`);
+    if (bytesRead * 4 > payloadBytes) fail(`received ${bytesRead} bytes for ${payloadBytes} bytes of messages`);
+    console.log(`ok compressed both ways: ${payloadBytes} bytes of messages, ${bytesWritten} sent, ${bytesRead} received`);
+  }
+
   const payload = Buffer.from('wslane-ping\x00\xff', 'latin1');
   ws.ping(payload);
   const pong = await take('pong', pongs, 'ping');
@@ -106,8 +131,11 @@ async function main(url) {
   console.log('node_client: all checks passed');
 }
 
-if (process.argv.length !== 3) {
-  console.error('usage: node_client.js ws://host:port/path');
+const args = process.argv.slice(2);
+const deflate = args[0] === '--deflate';
+if (deflate) args.shift();
+if (args.length !== 1 || args[0].startsWith('-')) {
+  console.error('usage: node_client.js [--deflate] ws://host:port/path');
   process.exit(2);
 }
-main(process.argv[2]).catch((err) => fail(`unexpected error: ${err.stack || err}`));
+main(args[0], deflate).catch((err) => fail(`unexpected error: ${err.stack || err}`));

@@ -18,7 +18,8 @@
 //!
 //! The peer scripts are in `tests/interop/` at the repository root: `py_client.py` and `node_client.js`
 //! check an echo server (text, binary, empty messages, 1 MiB messages, fragmented messages, a ping's pong,
-//! a close code answered with the same code); `py_server.py` and `node_server.js` are echo servers that
+//! a close code answered with the same code), without compression; `py_deflate_client.py` and
+//! `node_client.js --deflate` check one with permessage-deflate; `py_server.py` and `node_server.js` are echo servers that
 //! print the close code each connection ended with. The `browser_*.js` scripts drive the examples' pages in
 //! headless Chromium: `browser_chat.js` the chat page in two tabs, `browser_ticker.js` the ticker page
 //! across a server restart, `browser_client.js` the client page the echo servers serve, and
@@ -95,6 +96,14 @@ impl Peer {
         match self {
             Peer::Python => "py_client.py",
             Peer::Node => "node_client.js",
+        }
+    }
+
+    /// The client script with permessage-deflate on, and the arguments that come before the URL.
+    fn deflate_client(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Peer::Python => ("py_deflate_client.py", &[]),
+            Peer::Node => ("node_client.js", &["--deflate"]),
         }
     }
 
@@ -771,21 +780,38 @@ pub fn page_url(ws_url: &str) -> String {
     format!("http://{host}/")
 }
 
-/// Runs the Python `websockets` client with permessage-deflate on (its default) against the echo server at
-/// `url`: the extension must be negotiated, and text, random and zero-filled messages from 0 bytes to 1 MiB,
-/// and a fragmented compressed message, must come back intact. Returns the script's output.
+/// Runs `peer`'s client with permessage-deflate on against the echo server at `url`: the extension must be
+/// negotiated and every message must come back intact. Python `websockets` (`py_deflate_client.py`, which
+/// offers the extension by default) sends text, random and zero-filled messages from 0 bytes to 1 MiB, and a
+/// fragmented compressed message; Node `ws` (`node_client.js --deflate`, compressing every message) runs
+/// the checks of [`run_client`] compressed, and fails unless far fewer bytes crossed the connection than
+/// its messages held, in each direction. Returns the script's output.
 ///
 /// # Panics
 /// On a failed check, a missing peer, or a run past twice [`TIMEOUT`].
-pub fn check_deflate_client_against(url: &str) -> String {
-    let mut command = python_command("py_deflate_client.py");
-    command.arg(url);
+pub fn run_deflate_client(peer: Peer, url: &str) -> String {
+    let (script, args) = peer.deflate_client();
+    let mut command = peer.command(script);
+    command.args(args).arg(url);
+    let marker = format!(
+        "{}: all checks passed",
+        script.split('.').next().unwrap_or(script)
+    );
     run_script(
-        &format!("python-websockets deflate client against {url}"),
+        &format!("{} deflate client against {url}", peer.name()),
         command,
-        "py_deflate_client: all checks passed",
+        &marker,
         TIMEOUT * 2,
     )
+}
+
+/// Runs the Python `websockets` client with permessage-deflate on against the echo server at `url`: see
+/// [`run_deflate_client`].
+///
+/// # Panics
+/// As [`run_deflate_client`].
+pub fn check_deflate_client_against(url: &str) -> String {
+    run_deflate_client(Peer::Python, url)
 }
 
 /// Starts the Python `websockets` echo server with permessage-deflate on; returns its guard and URL. It
