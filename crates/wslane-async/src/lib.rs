@@ -101,7 +101,9 @@ macro_rules! runtime_api {
         /// The stream a client connects over: TCP, or TLS over TCP for `wss://`.
         pub type MaybeTlsStream = $crate::MaybeTlsStream<$rt>;
 
-        /// Accepts a WebSocket connection on `stream` with default settings, from any origin.
+        /// Accepts a WebSocket connection on `stream` with default settings, from any origin. With the
+        /// `deflate` feature (a default one), a permessage-deflate offer is accepted with
+        /// `DeflateConfig::memory_conscious()`; see [`wslane_async::accept`].
         pub async fn accept<S>(stream: S) -> Result<WebSocketStream<S>, Error>
         where
             S: Unpin,

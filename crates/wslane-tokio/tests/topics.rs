@@ -288,3 +288,38 @@ async fn deflate_is_shared_without_context_takeover_and_per_connection_with_it()
     })
     .await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn accept_negotiates_the_memory_conscious_deflate_so_publishes_share_one_compression() {
+    bounded(async {
+        let topics = Topics::new();
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            let (server_io, client_io) = tokio::io::duplex(PIPE);
+            let request = in_memory_request()
+                .extension(Arc::new(PerMessageDeflate::default()))
+                .unwrap();
+            let (accepted, connected) = tokio::join!(
+                wslane_tokio::accept(server_io),
+                wslane_tokio::client_on(client_io, request, Config::default())
+            );
+            let (client, response) = connected.unwrap();
+            assert_eq!(
+                response.headers.get_str("sec-websocket-extensions"),
+                Some("permessage-deflate; server_no_context_takeover; server_max_window_bits=12")
+            );
+            let (read, write) = accepted.unwrap().split();
+            topics.subscribe("t", &write.subscriber());
+            drive(read);
+            clients.push(client);
+        }
+        let text: String = (0..3000).map(|i| format!("{} ", i * 7919 % 10007)).collect();
+        let message = PreparedMessage::text(&text);
+        assert_eq!(topics.publish("t", &message), stats(3, 0, 0, 0));
+        assert_eq!(message.encodings(), 1);
+        for client in &mut clients {
+            assert_eq!(client.recv().await.unwrap().unwrap(), Message::text(text.clone()));
+        }
+    })
+    .await;
+}
