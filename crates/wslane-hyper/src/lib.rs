@@ -82,6 +82,7 @@ pub use refusal::Refusal;
 pub use server::server_builder;
 pub use upgrade::WebSocketUpgrade;
 pub use wslane_async::common::*;
+pub use wslane_async::topics::{Published, SlowPolicy, Subscriber, TopicStats, Topics};
 
 /// The WebSocket an upgrade yields: [`wslane_async::WebSocket`] over hyper's upgraded connection (or
 /// HTTP/2 stream) on tokio, the same type every other adapter yields for its stream.
