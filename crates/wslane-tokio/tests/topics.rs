@@ -313,12 +313,17 @@ async fn accept_negotiates_the_memory_conscious_deflate_so_publishes_share_one_c
             drive(read);
             clients.push(client);
         }
-        let text: String = (0..3000).map(|i| format!("{} ", i * 7919 % 10007)).collect();
+        let text: String = (0..3000)
+            .map(|i| format!("{} ", i * 7919 % 10007))
+            .collect();
         let message = PreparedMessage::text(&text);
         assert_eq!(topics.publish("t", &message), stats(3, 0, 0, 0));
         assert_eq!(message.encodings(), 1);
         for client in &mut clients {
-            assert_eq!(client.recv().await.unwrap().unwrap(), Message::text(text.clone()));
+            assert_eq!(
+                client.recv().await.unwrap().unwrap(),
+                Message::text(text.clone())
+            );
         }
     })
     .await;
