@@ -163,6 +163,46 @@ impl From<TrySendError> for Error {
     }
 }
 
+/// Why [`try_send_prepared`](crate::WebSocket::try_send_prepared) did not queue a prepared message.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TrySendPreparedError {
+    /// The output is at [`Config::max_output_buffer`](wslane::Config::max_output_buffer): the peer is
+    /// not reading fast enough (its fault, or the network's). Nothing was queued.
+    Full,
+    /// The message cannot be sent at all: the connection is closing or aborted, or the call is the
+    /// caller's misuse (a fragmented message still being sent).
+    Failed(Error),
+}
+
+impl fmt::Display for TrySendPreparedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendPreparedError::Full => f.write_str("the output buffer is full"),
+            TrySendPreparedError::Failed(err) => fmt::Display::fmt(err, f),
+        }
+    }
+}
+
+impl std::error::Error for TrySendPreparedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TrySendPreparedError::Full => None,
+            TrySendPreparedError::Failed(err) => Some(err),
+        }
+    }
+}
+
+/// `Full` becomes [`Error::Send`]`(`[`SendError::BufferFull`]`)`.
+impl From<TrySendPreparedError> for Error {
+    fn from(err: TrySendPreparedError) -> Error {
+        match err {
+            TrySendPreparedError::Full => Error::Send(SendError::BufferFull),
+            TrySendPreparedError::Failed(err) => err,
+        }
+    }
+}
+
 /// An I/O error, unless it carries a connection failure ([`wslane::Error`], as when a timeout fires
 /// while a write waits for the transport): then that failure, so its close code is kept.
 impl From<io::Error> for Error {

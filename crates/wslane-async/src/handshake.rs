@@ -20,15 +20,35 @@ use crate::{Error, WebSocket};
 const HEAD_CHUNK: usize = 1024;
 
 /// Accepts a WebSocket connection on `stream` with default settings, from any origin.
+///
+/// With the `deflate` feature (on by default in `wslane-tokio` and `wslane-async-std`), it accepts a
+/// client's permessage-deflate offer with
+/// [`DeflateConfig::memory_conscious`](wslane::deflate::DeflateConfig::memory_conscious): the server
+/// resets its compressor after each message (so published messages are compressed once for all) and
+/// compresses with window 12 and memory level 5. [`accept_with`] and `ServerConfig::default()` negotiate
+/// only the extensions listed in the config.
 pub async fn accept<R, S>(stream: S) -> Result<WebSocket<S, R>, Error>
 where
     S: Unpin,
     R: Transport<S>,
 {
-    accept_with(stream, ServerConfig::default(), Config::default(), |_| {
+    accept_with(stream, default_server(), Config::default(), |_| {
         Ok(Acceptance::new())
     })
     .await
+}
+
+/// The server settings of [`accept`].
+fn default_server() -> ServerConfig {
+    #[allow(unused_mut)]
+    let mut server = ServerConfig::default();
+    #[cfg(feature = "deflate")]
+    server
+        .extensions
+        .push(Arc::new(wslane::deflate::PerMessageDeflate::new(
+            wslane::deflate::DeflateConfig::memory_conscious(),
+        )));
+    server
 }
 
 /// Accepts a WebSocket connection on `stream`. `decide` sees the checked request (path, headers, `Origin`,

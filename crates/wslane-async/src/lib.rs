@@ -36,10 +36,11 @@ mod socket;
 mod split;
 mod stream;
 pub mod tls;
+pub mod topics;
 
 pub use abort::AbortHandle;
 pub use connect::{connect, connect_gated, connect_with};
-pub use error::{Error, TrySendError};
+pub use error::{Error, TrySendError, TrySendPreparedError};
 pub use gate::{ConnectGate, GateGuard};
 pub use handshake::{accept, accept_with, client_on, read_request, upgrade};
 pub use options::ConnectOptions;
@@ -64,7 +65,8 @@ pub mod common {
         ServerConfig, ServerError, ServerHandshake, ServerResponse, Url,
     };
     pub use wslane::{
-        CloseCode, CloseFrame, Config, Event, Message, ReceiveMode, SendError, Sender, State,
+        CloseCode, CloseFrame, Config, Event, Message, PreparedMessage, ReceiveMode, SendError,
+        Sender, State,
     };
 }
 
@@ -77,7 +79,8 @@ macro_rules! runtime_api {
     ($rt:ty, $runtime_name:literal) => {
         pub use $crate::common::*;
         pub use $crate::proxy::{Proxy, ProxyError, ProxySetting};
-        pub use $crate::{AbortHandle, ConnectOptions, Connector, TrySendError};
+        pub use $crate::topics::{Published, SlowPolicy, Subscriber, TopicStats, Topics};
+        pub use $crate::{AbortHandle, ConnectOptions, Connector, TrySendError, TrySendPreparedError};
 
         #[doc = concat!("The ", $runtime_name, " runtime, as the async layer sees it.")]
         pub type Runtime = $rt;
@@ -98,7 +101,9 @@ macro_rules! runtime_api {
         /// The stream a client connects over: TCP, or TLS over TCP for `wss://`.
         pub type MaybeTlsStream = $crate::MaybeTlsStream<$rt>;
 
-        /// Accepts a WebSocket connection on `stream` with default settings, from any origin.
+        /// Accepts a WebSocket connection on `stream` with default settings, from any origin. With the
+        /// `deflate` feature (a default one), a permessage-deflate offer is accepted with
+        /// `DeflateConfig::memory_conscious()`; see [`wslane_async::accept`].
         pub async fn accept<S>(stream: S) -> Result<WebSocketStream<S>, Error>
         where
             S: Unpin,

@@ -11,10 +11,11 @@ use futures_core::Stream;
 
 use crate::abort::{self, AbortHandle, Check, Side};
 use crate::runtime::{Runtime, Timer, Transport};
-use crate::{Error, TrySendError};
+use crate::{Error, TrySendError, TrySendPreparedError};
 use wslane::CloseCode;
 use wslane::Instant;
 use wslane::Message;
+use wslane::PreparedMessage;
 use wslane::{Connection, Event, Sender, State};
 
 /// A WebSocket over a stream `S` of runtime `R` (TCP, TLS, an upgraded HTTP connection, an in-memory
@@ -231,6 +232,38 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             }
             Err(wslane::SendError::BufferFull) => Err(TrySendError::Full(message)),
             Err(err) => Err(TrySendError::Failed(err.into())),
+        }
+    }
+
+    /// Queues a [`PreparedMessage`] without waiting, as [`try_send`](Self::try_send) does an owned message:
+    /// on a server, a reference to the message's shared frame, written from there (no copy, no allocation;
+    /// see [`wslane::prepared`]). [`TrySendPreparedError::Full`] when the output is full (nothing queued).
+    ///
+    /// ```
+    /// # async fn publish<S: Unpin, R: wslane_async::Transport<S>>(
+    /// #     sockets: &mut Vec<wslane_async::WebSocket<S, R>>,
+    /// # ) {
+    /// use wslane::PreparedMessage;
+    ///
+    /// let message = PreparedMessage::text("tick");
+    /// sockets.retain_mut(|ws| ws.try_send_prepared(&message).is_ok());
+    /// # }
+    /// ```
+    pub fn try_send_prepared(
+        &mut self,
+        message: &PreparedMessage,
+    ) -> Result<(), TrySendPreparedError> {
+        let waker = Waker::from(Arc::clone(&self.write_wakers));
+        if let Err(err) = self.check_abort(&Context::from_waker(&waker), None) {
+            return Err(TrySendPreparedError::Failed(err));
+        }
+        match self.conn.send_prepared(message) {
+            Ok(()) => {
+                self.abort.wake_reader();
+                Ok(())
+            }
+            Err(wslane::SendError::BufferFull) => Err(TrySendPreparedError::Full),
+            Err(err) => Err(TrySendPreparedError::Failed(err.into())),
         }
     }
 
@@ -593,6 +626,19 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// Queues `message` and flushes it to the transport.
     pub async fn send(&mut self, message: Message) -> Result<(), Error> {
         self.feed(message).await?;
+        self.flush().await
+    }
+
+    /// Queues a [`PreparedMessage`] without flushing, waiting first while the output buffer is full, as
+    /// [`feed`](Self::feed). Cancel-safe as `feed`: queued whole in the poll that completes, or not at all.
+    pub async fn feed_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_ready_to_send(cx)).await?;
+        Ok(self.conn.send_prepared(message)?)
+    }
+
+    /// Queues a [`PreparedMessage`] and flushes it to the transport.
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        self.feed_prepared(message).await?;
         self.flush().await
     }
 

@@ -8,10 +8,12 @@ use futures_core::Stream;
 use futures_sink::Sink;
 
 use crate::runtime::{Runtime, Transport};
-use crate::{AbortHandle, Error, TrySendError, WebSocket};
+use crate::topics::{Deliver, Subscriber};
+use crate::{AbortHandle, Error, TrySendError, TrySendPreparedError, WebSocket};
 use wslane::CloseCode;
 use wslane::Event;
 use wslane::Message;
+use wslane::PreparedMessage;
 
 /// The receiving half. It also transmits pongs and the close reply, and runs the timers, so keep polling
 /// it for the connection to stay healthy.
@@ -100,6 +102,32 @@ impl<S: Unpin, R: Transport<S>> WriteHalf<S, R> {
     /// [`WebSocket::try_send`]. The read half, if a task is waiting in it, is woken to write it out.
     pub fn try_send(&mut self, message: Message) -> Result<(), TrySendError> {
         lock(&self.shared).try_send(message)
+    }
+
+    /// Queues a [`PreparedMessage`] without waiting, as [`WebSocket::try_send_prepared`]. The read half,
+    /// if a task is waiting in it, is woken to write it out.
+    pub fn try_send_prepared(
+        &mut self,
+        message: &PreparedMessage,
+    ) -> Result<(), TrySendPreparedError> {
+        lock(&self.shared).try_send_prepared(message)
+    }
+
+    /// Queues a [`PreparedMessage`] without flushing, waiting while the output buffer is full, as
+    /// [`WebSocket::feed_prepared`].
+    pub async fn feed_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        core::future::poll_fn(|cx| lock(&self.shared).poll_ready_to_send(cx)).await?;
+        Ok(lock(&self.shared).conn.send_prepared(message)?)
+    }
+
+    /// A handle for [`Topics`](crate::topics::Topics): publishing to it queues messages on this
+    /// connection, and a subscriber too slow to take them is aborted through it. The read half must keep
+    /// being polled (as always): it writes what is published.
+    pub fn subscriber(&self) -> Subscriber
+    where
+        WebSocket<S, R>: Send + 'static,
+    {
+        Subscriber::new(Arc::clone(&self.shared) as Arc<dyn Deliver>)
     }
 
     /// Bytes queued for transmission: the output level that [`try_send`](Self::try_send) compares with

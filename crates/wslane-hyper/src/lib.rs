@@ -93,6 +93,7 @@ pub use server::server_builder;
 pub use tls::{H2TlsError, ALPN_H2};
 pub use upgrade::WebSocketUpgrade;
 pub use wslane_async::common::*;
+pub use wslane_async::topics::{Published, SlowPolicy, Subscriber, TopicStats, Topics};
 
 /// The WebSocket an upgrade yields: [`wslane_async::WebSocket`] over hyper's upgraded connection (or
 /// HTTP/2 stream) on tokio, the same type every other adapter yields for its stream.

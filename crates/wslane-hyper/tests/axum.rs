@@ -250,3 +250,73 @@ async fn our_http2_client_against_axums_own_http2_websocket_server() {
         task.await.unwrap();
     }
 }
+
+/// Subscribes every WebSocket of the route to the topic "news" until it ends.
+async fn news(
+    ws: WebSocketUpgrade,
+    Extension(topics): Extension<wslane_hyper::Topics>,
+) -> Response {
+    ws.on_upgrade(move |ws| async move {
+        let (mut read, write) = ws.split();
+        let me = write.subscriber();
+        topics.subscribe("news", &me);
+        while let Some(Ok(_)) = read.recv().await {}
+        topics.unsubscribe_all(&me);
+    })
+}
+
+#[tokio::test]
+async fn topics_publish_to_http1_and_http2_websockets_alike() {
+    let topics = wslane_hyper::Topics::new();
+    let app = Router::new()
+        .route("/news", any(news))
+        .layer(Extension(topics.clone()));
+    let addr = serve(app).await;
+    let url = Url::parse(&format!("ws://{addr}/news")).unwrap();
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let (ws, _) = wslane_async::client_on::<Tokio, _>(
+            tcp,
+            ClientRequest::new(url.clone()),
+            Config::default(),
+        )
+        .await
+        .unwrap();
+        clients.push(ws);
+    }
+    let h2 = H2Client::handshake(TcpStream::connect(addr).await.unwrap())
+        .await
+        .unwrap();
+    let mut h2_clients = Vec::new();
+    for _ in 0..2 {
+        let (ws, _) = h2
+            .connect(ClientRequest::new(url.clone()), Config::default())
+            .await
+            .unwrap();
+        h2_clients.push(ws);
+    }
+    // The server subscribes each connection once its upgrade completes.
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while topics.subscribers("news") < 4 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("all four subscribed");
+    let payload = vec![7u8; 8192];
+    let message = wslane_hyper::PreparedMessage::binary(&payload);
+    assert_eq!(topics.publish("news", &message).delivered, 4);
+    for ws in &mut clients {
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::binary(payload.clone())
+        );
+    }
+    for ws in &mut h2_clients {
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::binary(payload.clone())
+        );
+    }
+}

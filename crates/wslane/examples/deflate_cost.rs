@@ -357,6 +357,10 @@ mod cost {
                 "no context takeover (window 15, memory level 8)",
                 no_takeover,
             ),
+            (
+                "memory-conscious (window 12, memory level 5, server no context takeover)",
+                DeflateConfig::memory_conscious(),
+            ),
         ];
         for (name, config) in rows {
             let (server, client) = memory(Some(config), &message, true, true);

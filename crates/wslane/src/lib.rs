@@ -14,6 +14,7 @@
 //! | the opening handshake, client and server | [`handshake`] | `alloc` |
 //! | a buffered connection: message assembly, auto-pong, close handshake, keepalive | [`Connection`] | `alloc` |
 //! | permessage-deflate (RFC 7692) | `deflate` | `deflate` (std) |
+//! | messages framed once for many connections | [`prepared`] | `alloc` |
 //! | a connection's worst-case heap, from its settings | [`memory`] | `alloc` |
 //!
 //! Drivers live in other crates: `wslane-async` runs a connection on any async runtime (with
@@ -51,6 +52,8 @@ pub mod handshake;
 pub mod memory;
 #[cfg(feature = "alloc")]
 pub mod message;
+#[cfg(feature = "alloc")]
+pub mod prepared;
 
 pub use close::CloseCode;
 pub use error::{Error, ProtocolError, SendError};
@@ -63,6 +66,8 @@ pub use config::{Config, ReceiveMode};
 pub use connection::{Connection, Event, Fragment, Sender, State};
 #[cfg(feature = "alloc")]
 pub use message::{CloseFrame, Message};
+#[cfg(feature = "alloc")]
+pub use prepared::PreparedMessage;
 
 /// Which end of the connection this endpoint is. Clients mask what they send; servers must not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -6,6 +6,7 @@
 //! unchanged) not at all: the output then points into the receive buffer (see `transmit`).
 
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use core::ops::Range;
@@ -20,6 +21,7 @@ use crate::extension::Extension;
 use crate::frame::{DataKind, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
 use crate::mask_keys::MaskKeySource;
 use crate::message::Message;
+use crate::prepared::{Frame, PreparedMessage};
 
 /// What the sending half owns: the transmit buffer and everything that encodes into it.
 pub(crate) struct Outgoing {
@@ -146,6 +148,51 @@ impl Outgoing {
         result.map(|_| ())
     }
 
+    /// Writes a prepared message: its shared frame (or the shared encoding of a stateless extension) as it
+    /// is, for a server; a masked copy for a client; encoded here when the extension keeps state.
+    fn write_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
+        let kind = message.kind();
+        let Some(extension) = self.extension.as_mut() else {
+            self.write_frame(kind, message.plain());
+            return Ok(());
+        };
+        #[cfg(feature = "std")]
+        if let Some(key) = extension.shared_encoding() {
+            let frame = match message.encoded(key) {
+                Some(frame) => frame,
+                None => {
+                    let mut encoded = core::mem::take(&mut self.encoded);
+                    encoded.clear();
+                    let result = extension.encode(kind.opcode(), message.payload(), &mut encoded);
+                    let frame = match result {
+                        Ok(Some(rsv)) => Some(Frame::new(kind, rsv, &encoded)),
+                        Ok(None) => Some(message.plain().clone()),
+                        Err(_) => None,
+                    };
+                    release_if_small(&mut encoded);
+                    self.encoded = encoded;
+                    let frame = frame.ok_or(SendError::Extension)?;
+                    message.keep_encoded(key, frame)
+                }
+            };
+            self.write_frame(kind, &frame);
+            return Ok(());
+        }
+        let _ = extension;
+        self.write_message(kind, message.payload(), Received::NONE)
+    }
+
+    /// Writes a whole frame built for a server: shared, copied when small, masked in a copy by a client.
+    fn write_frame(&mut self, kind: DataKind, frame: &Frame) {
+        if self.keys.is_some() {
+            self.write_data(kind, frame.rsv(), frame.payload(), Received::NONE);
+        } else if frame.bytes.len() < MIN_BORROWED {
+            self.tx.push_bytes(&frame.bytes);
+        } else {
+            self.tx.push_shared(Arc::clone(&frame.bytes));
+        }
+    }
+
     /// A frame header for this role: clients mask with a fresh key.
     pub(super) fn header(&mut self, opcode: OpCode, fin: bool, rsv: u8, len: u64) -> FrameHeader {
         FrameHeader {
@@ -252,6 +299,20 @@ impl Sender<'_> {
         self.check_data_send()?;
         self.out.write_data(kind, 0, data, self.received);
         Ok(())
+    }
+
+    /// Queues a [`PreparedMessage`]: on a server, a reference to its shared frame, written from there by
+    /// [`Connection::poll_transmit_vectored`] (no copy, no allocation); on a client, a masked copy. With an
+    /// extension that encodes every message alike (permessage-deflate with `server_no_context_takeover`),
+    /// the encoding is made once and shared with every connection of the same settings; otherwise this
+    /// connection encodes the message itself. See [`prepared`](crate::prepared).
+    ///
+    /// Fails as [`send_binary`](Self::send_binary) does: [`SendError::Closed`],
+    /// [`SendError::MessageInProgress`], [`SendError::BufferFull`] (nothing queued; the caller's misuse or
+    /// a slow peer, never a fault of the message) or [`SendError::Extension`].
+    pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
+        self.check_data_send()?;
+        self.out.write_prepared(message)
     }
 
     /// Queues one piece of a message sent in pieces: the first call starts a message of type `kind`,
@@ -408,5 +469,10 @@ impl Connection {
     /// Queues an owned message. See [`Sender::send`].
     pub fn send(&mut self, message: &Message) -> Result<(), SendError> {
         self.sender().send(message)
+    }
+
+    /// Queues a message framed once for many connections. See [`Sender::send_prepared`].
+    pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
+        self.sender().send_prepared(message)
     }
 }

@@ -6,8 +6,13 @@
 //! transmitted (see `RxBuffer::pin`). A driver writes the pieces with one vectored write
 //! ([`Connection::poll_transmit_vectored`](super::Connection::poll_transmit_vectored)); a driver that
 //! wants one slice gets the queue made contiguous, the payloads copied in, as they were before.
+//!
+//! A prepared message ([`PreparedMessage`](crate::prepared::PreparedMessage)) is queued the same way: the
+//! queue holds a reference to its shared, already framed bytes, and many connections transmit the same
+//! allocation.
 
 use alloc::collections::VecDeque;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::ops::Range;
 
@@ -18,13 +23,24 @@ use crate::frame::{apply_mask, FrameHeader};
 /// costs less than writing it as a piece of its own.
 pub(crate) const MIN_BORROWED: usize = 2 << 10;
 
-/// A payload transmitted from where it was received: `range` of the receive buffer (`buffer: None`) or of
-/// a retired one (`Some(id)`), after `at` bytes of the encoded frames.
+/// Bytes transmitted from where they are rather than copied: `range` of `source`, after `at` bytes of the
+/// encoded frames.
 #[derive(Clone, Debug)]
 struct Borrowed {
     at: usize,
     range: Range<usize>,
-    buffer: Option<usize>,
+    source: Source,
+}
+
+/// Where borrowed bytes are.
+#[derive(Clone, Debug)]
+enum Source {
+    /// The receive buffer.
+    Rx,
+    /// A retired receive buffer, by id.
+    Retired(usize),
+    /// A prepared message's framed bytes, shared with other connections.
+    Shared(Arc<[u8]>),
 }
 
 /// Output waiting to be transmitted: the encoded frames in `buf[start..]`, with received payloads
@@ -48,6 +64,9 @@ pub(crate) struct TxBuffer {
     /// Receive buffers handed over while payloads in them were queued; the first has id `retired_base`.
     retired: VecDeque<Vec<u8>>,
     retired_base: usize,
+    /// Entries of `borrowed` in the receive buffer, and the end of the last one.
+    rx_count: usize,
+    rx_end: usize,
 }
 
 impl TxBuffer {
@@ -59,9 +78,10 @@ impl TxBuffer {
     /// The end of the last range of the receive buffer still to be transmitted (0 when none): the
     /// receive buffer must keep its bytes up to there where they are.
     pub(crate) fn borrowed_end(&self) -> usize {
-        match self.borrowed.back() {
-            Some(borrowed) if borrowed.buffer.is_none() => borrowed.range.end,
-            _ => 0,
+        if self.rx_count > 0 {
+            self.rx_end
+        } else {
+            0
         }
     }
 
@@ -69,23 +89,18 @@ impl TxBuffer {
     pub(crate) fn retire(&mut self, rx: Vec<u8>) {
         let id = self.retired_base + self.retired.len();
         for borrowed in &mut self.borrowed {
-            if borrowed.buffer.is_none() {
-                borrowed.buffer = Some(id);
+            if matches!(borrowed.source, Source::Rx) {
+                borrowed.source = Source::Retired(id);
             }
         }
+        self.rx_count = 0;
+        self.rx_end = 0;
         self.retired.push_back(rx);
     }
 
-    /// The bytes of `borrowed`: in `rx`, the receive buffer, or a retired one.
-    fn payload<'a>(&'a self, rx: &'a [u8], borrowed: &Borrowed) -> &'a [u8] {
-        let source = match borrowed.buffer {
-            None => rx,
-            Some(id) => self
-                .retired
-                .get(id - self.retired_base)
-                .map_or(&[][..], |b| b),
-        };
-        source.get(borrowed.range.clone()).unwrap_or(&[])
+    /// The bytes of `borrowed`: in `rx`, the receive buffer, a retired one, or a shared frame.
+    fn payload<'a>(&'a self, rx: &'a [u8], borrowed: &'a Borrowed) -> &'a [u8] {
+        bytes_of(&self.retired, self.retired_base, rx, borrowed)
     }
 
     /// The pieces to transmit, in order, up to `out.len()` of them; returns how many were set. `rx` is the
@@ -137,15 +152,9 @@ impl TxBuffer {
             self.buf.copy_within(borrowed.at..src_end, dst_end - frames);
             dst_end -= frames;
             let len = borrowed.range.len();
-            let payload = match borrowed.buffer {
-                None => rx.get(borrowed.range.clone()),
-                Some(id) => self
-                    .retired
-                    .get(id - self.retired_base)
-                    .and_then(|b| b.get(borrowed.range.clone())),
-            };
+            let payload = bytes_of(&self.retired, self.retired_base, rx, borrowed);
             let dst = dst_end - len;
-            if let Some(payload) = payload {
+            if payload.len() == len {
                 self.buf[dst..dst_end].copy_from_slice(payload);
             }
             dst_end = dst;
@@ -153,6 +162,8 @@ impl TxBuffer {
         }
         debug_assert_eq!(src_end, dst_end);
         self.borrowed_len = 0;
+        self.rx_count = 0;
+        self.rx_end = 0;
         self.retired_base += self.retired.len();
         self.retired = VecDeque::new();
     }
@@ -176,7 +187,12 @@ impl TxBuffer {
             self.borrowed_len -= taken;
             n -= taken;
             if borrowed.range.is_empty() {
-                self.borrowed.pop_front();
+                if let Some(Borrowed {
+                    source: Source::Rx, ..
+                }) = self.borrowed.pop_front()
+                {
+                    self.rx_count -= 1;
+                }
                 self.free_retired();
             }
         }
@@ -197,12 +213,19 @@ impl TxBuffer {
 
     /// Frees the retired buffers no queued payload points into any more.
     fn free_retired(&mut self) {
-        let oldest_needed = match self.borrowed.front() {
-            Some(Borrowed {
-                buffer: Some(id), ..
-            }) => *id,
-            _ => self.retired_base + self.retired.len(),
-        };
+        if self.retired.is_empty() {
+            return;
+        }
+        // Shared frames may stand before the first payload of a retired buffer.
+        let oldest_needed = self
+            .borrowed
+            .iter()
+            .find_map(|borrowed| match borrowed.source {
+                Source::Retired(id) => Some(id),
+                Source::Rx => Some(self.retired_base + self.retired.len()),
+                Source::Shared(_) => None,
+            })
+            .unwrap_or(self.retired_base + self.retired.len());
         while self.retired_base < oldest_needed && self.retired.pop_front().is_some() {
             self.retired_base += 1;
         }
@@ -245,12 +268,45 @@ impl TxBuffer {
         self.reserve(head.len());
         self.buf.extend_from_slice(&head);
         self.borrowed_len += range.len();
+        self.rx_count += 1;
+        self.rx_end = range.end;
         self.borrowed.push_back(Borrowed {
             at: self.buf.len(),
             range,
-            buffer: None,
+            source: Source::Rx,
         });
     }
+
+    /// Appends bytes already encoded: whole frames, copied.
+    pub(crate) fn push_bytes(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Appends whole frames shared with other connections, transmitted from where they are.
+    pub(crate) fn push_shared(&mut self, frames: Arc<[u8]>) {
+        self.borrowed_len += frames.len();
+        self.borrowed.push_back(Borrowed {
+            at: self.buf.len(),
+            range: 0..frames.len(),
+            source: Source::Shared(frames),
+        });
+    }
+}
+
+/// The bytes of `borrowed`, given the retired buffers (the first with id `base`) and the receive buffer.
+fn bytes_of<'a>(
+    retired: &'a VecDeque<Vec<u8>>,
+    base: usize,
+    rx: &'a [u8],
+    borrowed: &'a Borrowed,
+) -> &'a [u8] {
+    let source = match &borrowed.source {
+        Source::Rx => rx,
+        Source::Retired(id) => retired.get(id - base).map_or(&[][..], |b| b),
+        Source::Shared(bytes) => bytes,
+    };
+    source.get(borrowed.range.clone()).unwrap_or(&[])
 }
 
 /// Entries of the borrowed queue kept once it empties (a burst of echoes); a longer queue is released.

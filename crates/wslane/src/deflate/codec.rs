@@ -5,8 +5,9 @@ use alloc::vec::Vec;
 
 use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush, Status};
 
+use super::params::NAME;
 use crate::error::{ProtocolError, SendError};
-use crate::extension::Extension;
+use crate::extension::{Extension, SharedEncoding};
 use crate::frame::OpCode;
 
 /// The tail every sync-flushed message ends with; removed by the sender, restored by the receiver.
@@ -141,6 +142,19 @@ impl Extension for DeflateCodec {
             deflater.reset();
         }
         Ok(Some(RSV1))
+    }
+
+    fn shared_encoding(&self) -> Option<SharedEncoding> {
+        // With context takeover, each message's encoding depends on the ones before it.
+        if !self.send.no_context_takeover {
+            return None;
+        }
+        let threshold = u32::try_from(self.threshold).ok()?;
+        let params = u64::from(self.send.window_bits)
+            | (self.level as u64) << 8
+            | (self.mem_level as u64) << 16
+            | u64::from(threshold) << 32;
+        Some(SharedEncoding::new(NAME, params))
     }
 }
 

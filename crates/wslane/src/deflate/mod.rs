@@ -89,6 +89,39 @@ impl DeflateConfig {
             ..DeflateConfig::default()
         }
     }
+
+    /// The settings `accept` uses in the async adapters (`wslane-tokio`, `wslane-async-std`) when their
+    /// `deflate` feature is on: a server's memory-conscious choice for many connections, and the one that
+    /// lets a broadcast compress each message once.
+    ///
+    /// - `server_no_context_takeover`: the server resets its compressor after every message, so a
+    ///   [`PreparedMessage`](crate::prepared::PreparedMessage) is compressed once for every connection with
+    ///   these settings, and a connection that only receives published messages never allocates a
+    ///   compressor at all (0.3 KiB of deflate state while idle, 46 KiB once the client sends compressed).
+    ///   The price: a small message cannot refer back to the ones before it, so it compresses less.
+    /// - `server_max_window_bits` 12 and `mem_level` 5 (Python `websockets`' choice): a connection that
+    ///   compresses its own messages holds about 160 KiB for its compressor instead of 371 KiB.
+    /// - The client's window is not limited (the decompressor is the same size at every window), so every
+    ///   browser's offer is accepted.
+    ///
+    /// `docs/broadcasting.md` and `docs/compression.md` have the measurements.
+    ///
+    /// ```
+    /// use wslane::deflate::DeflateConfig;
+    ///
+    /// let config = DeflateConfig::memory_conscious();
+    /// assert!(config.server_no_context_takeover);
+    /// assert_eq!((config.server_max_window_bits, config.mem_level), (12, 5));
+    /// ```
+    #[must_use]
+    pub fn memory_conscious() -> DeflateConfig {
+        DeflateConfig {
+            mem_level: 5,
+            server_no_context_takeover: true,
+            server_max_window_bits: 12,
+            ..DeflateConfig::default()
+        }
+    }
 }
 
 /// The permessage-deflate [`ExtensionFactory`].

@@ -19,4 +19,4 @@ mod transform;
 pub(crate) use self::header::is_token;
 pub use self::header::{parse_extensions, ExtensionElement, InvalidExtensionHeader};
 pub use self::negotiation::{Accepted, ExtensionFactory, NegotiationError};
-pub use self::transform::Extension;
+pub use self::transform::{Extension, SharedEncoding};

@@ -34,4 +34,45 @@ pub trait Extension: Send {
         input: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Option<u8>, SendError>;
+
+    /// Whether [`encode`](Self::encode)'s output depends on the message alone, with the settings this key
+    /// names, and not on the messages sent before it: then a message encoded once on one connection can be
+    /// sent unchanged on every connection whose extension returns an equal key, and a
+    /// [`PreparedMessage`](crate::prepared::PreparedMessage) keeps one encoding per key. `None` (the
+    /// default) means every connection encodes for itself.
+    ///
+    /// permessage-deflate returns a key when the compressor is reset after every message (the server sends
+    /// with `server_no_context_takeover`), naming its window bits, level, memory level and threshold.
+    fn shared_encoding(&self) -> Option<SharedEncoding> {
+        None
+    }
+}
+
+/// Names an extension's stateless encoding: two connections with equal keys encode every message to the same
+/// bytes (see [`Extension::shared_encoding`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SharedEncoding {
+    extension: &'static str,
+    params: u64,
+}
+
+impl SharedEncoding {
+    /// The key of `extension` (its registered name) with its encoding settings packed into `params`. An
+    /// extension must give equal keys only to settings that encode every message the same way.
+    #[must_use]
+    pub const fn new(extension: &'static str, params: u64) -> SharedEncoding {
+        SharedEncoding { extension, params }
+    }
+
+    /// The extension's name.
+    #[must_use]
+    pub const fn extension(&self) -> &'static str {
+        self.extension
+    }
+
+    /// The packed settings.
+    #[must_use]
+    pub const fn params(&self) -> u64 {
+        self.params
+    }
 }
