@@ -13,5 +13,5 @@
 //!
 //! The `wslane-embedded` crate drives both over `embedded-io-async` (embassy-net).
 
-
+pub mod connection;
 pub mod handshake;
