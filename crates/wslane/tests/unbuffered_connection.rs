@@ -164,6 +164,10 @@ impl<K: MaskKeySource> Fixed<K> {
             let sent = self.conn.poll_transmit().to_vec();
             self.conn.advance_transmit(self.now, sent.len());
             self.transmitted.extend_from_slice(&sent);
+            // The adapter's way: ask, then take (`poll_event` alone is tested below).
+            if !self.conn.has_event() {
+                break;
+            }
             match self.conn.poll_event() {
                 Ok(None) => break,
                 Ok(Some(event)) => match event {

@@ -114,9 +114,12 @@ impl<'b> Region<'b> {
         }
     }
 
-    /// The free room after the bytes held (after compacting).
-    fn spare(&mut self) -> &mut [u8] {
-        self.compact();
+    /// The free room after the bytes held, after compacting them unless `keep` (their positions are
+    /// still referred to).
+    fn spare(&mut self, keep: bool) -> &mut [u8] {
+        if !keep {
+            self.compact();
+        }
         self.buf.get_mut(self.end..).unwrap_or_default()
     }
 
@@ -135,6 +138,12 @@ impl<'b> Region<'b> {
     fn commit(&mut self, n: usize) {
         self.end = self.end.saturating_add(n).min(self.buf.len());
     }
+}
+
+/// A decoded item not yet handed out, or the end of the transport without a close.
+enum Ready {
+    Item(Item),
+    Abnormal,
 }
 
 /// A close frame's body held for lack of room: a code and a short reason.
@@ -194,6 +203,8 @@ pub struct Connection<'b, K: MaskKeySource = NoMask> {
     eof: bool,
     /// A failure not yet returned by `poll_event`.
     error: Option<Error>,
+    /// An event decoded by `has_event`, not yet handed out.
+    pending: Option<Ready>,
 }
 
 impl<K: MaskKeySource> fmt::Debug for Connection<'_, K> {
@@ -280,7 +291,22 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
             held_close: None,
             eof: false,
             error: None,
+            pending: None,
         })
+    }
+
+    /// The hand-off from the opening handshake: the bytes that followed the head (the peer's first
+    /// frames) are already in the receive buffer at `range`, received at `now`; they are moved to its
+    /// start and taken as received. Call before anything else.
+    #[must_use]
+    pub fn with_received(mut self, now: Instant, range: core::ops::Range<usize>) -> Self {
+        let end = range.end.min(self.rx.buf.len());
+        let start = range.start.min(end);
+        self.rx.buf.copy_within(start..end, 0);
+        self.rx.start = 0;
+        self.rx.end = 0;
+        self.handle_read(now, end - start);
+        self
     }
 
     /// Which end this is.
@@ -307,7 +333,7 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
             // server end the transport).
             self.rx.consume(self.rx.len());
         }
-        self.rx.spare()
+        self.rx.spare(self.pending.is_some())
     }
 
     /// `n` bytes were written into the start of [`read_buffer`](Self::read_buffer), received at `now`.
@@ -329,7 +355,7 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
             self.timers.advance(now, self.timers_applying());
             return data.len();
         }
-        let spare = self.rx.spare();
+        let spare = self.rx.spare(self.pending.is_some());
         let n = spare.len().min(data.len());
         spare[..n].copy_from_slice(&data[..n]);
         self.handle_read(now, n);
@@ -353,6 +379,39 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
     /// more is read, and [`should_close_transport`](Self::should_close_transport) turns true. A timeout
     /// (see [`handle_timeout`](Self::handle_timeout)) is returned the same way.
     pub fn poll_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+        let ready = match self.pending.take() {
+            Some(ready) => ready,
+            None => match self.prepare()? {
+                Some(ready) => ready,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(self.view(ready)))
+    }
+
+    /// Whether [`poll_event`](Self::poll_event) has something to return now (an event or an error),
+    /// decoding ahead if needed. A driver that returns the event from a loop asks this first, then calls
+    /// `poll_event` once. Until then the receive buffer is not compacted.
+    pub fn has_event(&mut self) -> bool {
+        if self.pending.is_some() || self.error.is_some() {
+            return true;
+        }
+        match self.prepare() {
+            Ok(Some(ready)) => {
+                self.pending = Some(ready);
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                self.error = Some(error);
+                true
+            }
+        }
+    }
+
+    /// Decodes the next item and applies what it asks (auto-pong, the close reply), without borrowing
+    /// its payload yet.
+    fn prepare(&mut self) -> Result<Option<Ready>, Error> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
@@ -370,10 +429,7 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
             }
             // The transport ended without a close handshake.
             self.state.handle(Input::Eof);
-            return Ok(Some(Event::Close {
-                code: CloseCode::ABNORMAL_CLOSURE,
-                reason: "",
-            }));
+            return Ok(Some(Ready::Abnormal));
         };
         if let Item::Ping(range) = &item {
             if self.auto_pong && self.state.can_receive() {
@@ -395,9 +451,23 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
                 return Err(self.failed(ProtocolError::InvalidUtf8));
             }
         }
+        Ok(Some(Ready::Item(item)))
+    }
+
+    /// The event `ready` describes, its payload borrowed from the receive buffer.
+    fn view(&self, ready: Ready) -> Event<'_> {
+        let item = match ready {
+            Ready::Item(item) => item,
+            Ready::Abnormal => {
+                return Event::Close {
+                    code: CloseCode::ABNORMAL_CLOSURE,
+                    reason: "",
+                }
+            }
+        };
         let rx = &self.rx.buf[..];
         let view = |range: core::ops::Range<usize>| rx.get(range).unwrap_or_default();
-        Ok(Some(match item {
+        match item {
             Item::Ping(range) => Event::Ping(view(range)),
             Item::Pong(range) => Event::Pong(view(range)),
             Item::Close(Some((code, reason))) => Event::Close {
@@ -419,7 +489,7 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
             }) => {
                 let data = view(payload);
                 match (kind, first && message_end && frame_end) {
-                    // Checked above.
+                    // Checked in `prepare`.
                     (DataKind::Text, true) => Event::Text(core::str::from_utf8(data).unwrap_or("")),
                     (DataKind::Binary, true) => Event::Binary(data),
                     (kind, false) => Event::Fragment(Fragment {
@@ -430,7 +500,7 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
                     }),
                 }
             }
-        }))
+        }
     }
 
     /// Runs the decoder over the received bytes: an item (its ranges are positions in the receive
@@ -528,6 +598,7 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
             _ => {}
         }
         self.rx.consume(self.rx.len());
+        self.pending = None;
         self.error = Some(error);
     }
 
@@ -637,7 +708,7 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
         if total > self.tx.free() {
             return false;
         }
-        let spare = self.tx.spare();
+        let spare = self.tx.spare(false);
         let (head, rest) = spare.split_at_mut(bytes.len());
         head.copy_from_slice(&bytes);
         let body = &mut rest[..payload.len()];
