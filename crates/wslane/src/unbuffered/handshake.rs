@@ -520,6 +520,12 @@ impl<'a> ClientRequest<'a> {
         Ok(self)
     }
 
+    /// The subprotocols offered, most preferred first.
+    #[must_use]
+    pub fn offered_protocols(&self) -> &'a [&'a str] {
+        self.protocols
+    }
+
     /// Adds fields (cookies, credentials): names must be tokens, values free of control characters,
     /// and none a field the handshake writes itself.
     pub fn headers(
