@@ -15,7 +15,7 @@
 //!
 //! One receive and one transmit buffer serve the handshake and then the connection: 1 KiB each is
 //! plenty for small messages; a message larger than the receive buffer arrives in pieces, and one larger
-//! than the transmit buffer is sent in pieces ([`WebSocket::send_fragment`]).
+//! than the transmit buffer is sent in pieces (continuation frames) by itself.
 //!
 //! ```no_run
 //! # async fn demo<T: embedded_io_async::Read + embedded_io_async::Write>(
@@ -472,27 +472,68 @@ where
         self.flush().await
     }
 
-    /// Sends a text message in one frame (it must fit the transmit buffer with its header; see
-    /// [`Connection::frame_len`]).
+    /// Sends a text message: in one frame when it fits the transmit buffer, else in pieces.
     pub async fn send_text(&mut self, text: &str) -> Result<(), Error<T::Error>> {
-        self.send_with(|conn| conn.send_text(text)).await
+        match self.send_with(|conn| conn.send_text(text)).await {
+            // Larger than the whole transmit buffer: as a message in pieces.
+            Err(Error::Send(SendError::BufferFull)) => {
+                self.send_pieces(DataKind::Text, text.as_bytes(), true)
+                    .await
+            }
+            result => result,
+        }
     }
 
-    /// Sends a binary message in one frame (it must fit the transmit buffer with its header).
+    /// Sends a binary message: in one frame when it fits the transmit buffer, else in pieces.
     pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), Error<T::Error>> {
-        self.send_with(|conn| conn.send_binary(data)).await
+        match self.send_with(|conn| conn.send_binary(data)).await {
+            Err(Error::Send(SendError::BufferFull)) => {
+                self.send_pieces(DataKind::Binary, data, true).await
+            }
+            result => result,
+        }
     }
 
     /// Sends one piece of a message sent in pieces; `fin` ends the message. See
-    /// [`Connection::send_fragment`].
+    /// [`Connection::send_fragment`]. A piece larger than the transmit buffer goes out as several
+    /// frames.
     pub async fn send_fragment(
         &mut self,
         kind: DataKind,
         data: &[u8],
         fin: bool,
     ) -> Result<(), Error<T::Error>> {
-        self.send_with(|conn| conn.send_fragment(kind, data, fin))
+        match self
+            .send_with(|conn| conn.send_fragment(kind, data, fin))
             .await
+        {
+            Err(Error::Send(SendError::BufferFull)) => self.send_pieces(kind, data, fin).await,
+            result => result,
+        }
+    }
+
+    /// Sends `data` as continuation of (or the start of) a message of `kind`, in frames that fit the
+    /// empty transmit buffer; `fin` on the last.
+    async fn send_pieces(
+        &mut self,
+        kind: DataKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), Error<T::Error>> {
+        self.flush().await?;
+        let room = self.conn.available_output();
+        // The largest payload whose frame fits (headers are at most 14 bytes).
+        let size = room.saturating_sub(wslane::frame::MAX_HEADER_LEN);
+        if size == 0 {
+            return Err(Error::Send(SendError::BufferFull));
+        }
+        let mut pieces = data.chunks(size).peekable();
+        while let Some(piece) = pieces.next() {
+            let last = pieces.peek().is_none();
+            self.send_with(|conn| conn.send_fragment(kind, piece, fin && last))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Sends a ping (payload at most 125 bytes).
