@@ -19,6 +19,7 @@ crates=(
     wslane-async-std
     wslane-mio
     wslane-hyper
+    wslane-embedded
 )
 
 # Which members are publishable, from the manifests ("publish": null means any registry).

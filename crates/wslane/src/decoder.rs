@@ -199,6 +199,15 @@ impl Decoder {
         self.config.extension_rsv = rsv & 0b111;
     }
 
+    /// Sets how data frames are handed out from the next frame on. A caller with a fixed buffer asks for
+    /// whole frames when the next frame fits in it, and streaming otherwise; set it only between frames
+    /// (when the last item ended a frame), as a frame already begun keeps the delivery it began with.
+    pub fn set_delivery(&mut self, delivery: Delivery) {
+        if self.frame.is_none() {
+            self.config.delivery = delivery;
+        }
+    }
+
     /// Whether a fragmented data message has started and not ended.
     #[must_use]
     pub const fn in_message(&self) -> bool {

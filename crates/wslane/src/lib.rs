@@ -11,6 +11,8 @@
 //! | frame codec: header parse and encode, masking | [`frame`] | nothing |
 //! | protocol checks over caller buffers: every rule of RFC 6455 sections 5 and 7 | [`decoder`] | nothing |
 //! | streaming UTF-8 validation | [`utf8`] | nothing |
+//! | the opening handshake over caller buffers, client and server | [`unbuffered::handshake`] | nothing |
+//! | a connection over fixed caller buffers: fragments, auto-pong, close handshake, keepalive | [`unbuffered::connection`] | nothing |
 //! | the opening handshake, client and server | [`handshake`] | `alloc` |
 //! | a buffered connection: message assembly, auto-pong, close handshake, keepalive | [`Connection`] | `alloc` |
 //! | permessage-deflate (RFC 7692) | `deflate` | `deflate` (std) |
@@ -31,15 +33,17 @@ extern crate alloc;
 extern crate std;
 
 pub mod close;
+pub mod config;
 pub mod decoder;
 pub mod error;
 pub mod frame;
+mod handshake_rules;
+mod lifecycle;
 pub mod mask_keys;
 pub mod time;
+pub mod unbuffered;
 pub mod utf8;
 
-#[cfg(feature = "alloc")]
-pub mod config;
 #[cfg(feature = "alloc")]
 pub mod connection;
 #[cfg(feature = "deflate")]
@@ -60,10 +64,10 @@ pub use error::{Error, ProtocolError, SendError};
 pub use frame::{DataKind, FrameHeader, OpCode};
 pub use time::Instant;
 
-#[cfg(feature = "alloc")]
 pub use config::{Config, ReceiveMode};
 #[cfg(feature = "alloc")]
-pub use connection::{Connection, Event, Fragment, Sender, State};
+pub use connection::{Connection, Event, Fragment, Sender};
+pub use lifecycle::state::State;
 #[cfg(feature = "alloc")]
 pub use message::{CloseFrame, Message};
 #[cfg(feature = "alloc")]

@@ -3,9 +3,9 @@
 pub(crate) mod buffer;
 mod receive;
 mod send;
-mod state;
-mod timer;
 mod transmit;
+
+pub(crate) use crate::lifecycle::{state, timer};
 
 use alloc::boxed::Box;
 

@@ -177,11 +177,7 @@ fn is_ows(c: char) -> bool {
 }
 
 /// An HTTP token (RFC 7230 section 3.2.6).
-pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
+pub(crate) use crate::handshake_rules::is_token;
 
 #[cfg(test)]
 mod tests {

@@ -2,11 +2,7 @@
 
 use alloc::string::String;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
-/// The GUID that RFC 6455 appends to the key before hashing.
-const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+use crate::handshake_rules;
 
 /// The `Sec-WebSocket-Accept` value for a `Sec-WebSocket-Key`: base64(SHA-1(key + GUID)).
 ///
@@ -18,22 +14,19 @@ const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// ```
 #[must_use]
 pub fn accept_key(key: &str) -> String {
-    let mut sha1 = sha1_smol::Sha1::new();
-    sha1.update(key.as_bytes());
-    sha1.update(GUID.as_bytes());
-    STANDARD.encode(sha1.digest().bytes())
+    let accept = handshake_rules::accept_key(key.as_bytes());
+    // Base64 is ASCII.
+    String::from(core::str::from_utf8(&accept).unwrap_or_default())
 }
 
 /// The `Sec-WebSocket-Key` for a client's 16 random bytes.
 pub(crate) fn client_key(nonce: [u8; 16]) -> String {
-    STANDARD.encode(nonce)
+    let key = handshake_rules::client_key(nonce);
+    String::from(core::str::from_utf8(&key).unwrap_or_default())
 }
 
-/// Whether a received `Sec-WebSocket-Key` is the base64 encoding of exactly 16 bytes.
-pub(crate) fn is_valid_key(key: &[u8]) -> bool {
-    // Any 16 bytes encode to 24 characters; checking the length first bounds the work on hostile input.
-    key.len() == 24 && STANDARD.decode(key).is_ok_and(|nonce| nonce.len() == 16)
-}
+#[cfg(test)]
+use handshake_rules::is_valid_key;
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,10 @@ use super::url::Url;
 use crate::config::Config;
 use crate::connection::Connection;
 use crate::extension::{is_token, Extension, ExtensionElement, ExtensionFactory};
+use crate::handshake_rules::{self as rules, ProtocolChoice};
 use crate::mask_keys::MaskKeySource;
 use crate::time::Instant;
+use crate::unbuffered::handshake::ResponseError;
 
 /// A client's upgrade request, built from a [`Url`]; [`start`](Self::start) turns it into bytes and a
 /// [`ClientHandshake`] waiting for the answer.
@@ -281,24 +283,29 @@ impl ClientHandshake {
 
     fn check(&self, parsed: Parsed, trailing: Vec<u8>) -> Result<ClientUpgrade, ClientError> {
         let headers = parsed.headers;
-        if parsed.code != 101 {
-            return Err(ClientError::Status {
-                code: parsed.code,
-                reason: parsed.reason,
-                headers,
-            });
-        }
-        if parsed.minor_version < 1 {
-            return Err(ClientError::Malformed);
-        }
-        if !headers.has_token("upgrade", "websocket") {
-            return Err(ClientError::NotWebSocketUpgrade);
-        }
-        if !headers.has_token("connection", "upgrade") {
-            return Err(ClientError::ConnectionNotUpgrade);
-        }
-        if headers.single("sec-websocket-accept") != Ok(self.accept.as_bytes()) {
-            return Err(ClientError::InvalidAccept);
+        let checked = rules::check_response(
+            parsed.code,
+            parsed.minor_version,
+            &headers,
+            self.accept.as_bytes(),
+        );
+        match checked {
+            Ok(()) => {}
+            Err(ResponseError::Status(code)) => {
+                return Err(ClientError::Status {
+                    code,
+                    reason: parsed.reason,
+                    headers,
+                })
+            }
+            Err(ResponseError::Malformed) => return Err(ClientError::Malformed),
+            Err(ResponseError::NotWebSocketUpgrade) => {
+                return Err(ClientError::NotWebSocketUpgrade)
+            }
+            Err(ResponseError::ConnectionNotUpgrade) => {
+                return Err(ClientError::ConnectionNotUpgrade)
+            }
+            Err(_) => return Err(ClientError::InvalidAccept),
         }
         let protocol = check_protocol(&self.protocols, &headers)?;
         let extension = negotiate::confirm(&self.extensions, &headers)?;
@@ -316,19 +323,12 @@ pub(crate) fn check_protocol(
     offered: &[String],
     headers: &Headers,
 ) -> Result<Option<String>, ClientError> {
-    let value = match headers.single("sec-websocket-protocol") {
-        Ok(value) => value,
-        Err(0) => return Ok(None),
-        Err(_) => return Err(ClientError::InvalidProtocolHeader),
-    };
-    let protocol = core::str::from_utf8(value)
-        .ok()
-        .filter(|p| is_token(p))
-        .ok_or(ClientError::InvalidProtocolHeader)?;
-    if offered.iter().any(|o| o == protocol) {
-        Ok(Some(protocol.into()))
-    } else {
-        Err(ClientError::UnexpectedProtocol(protocol.into()))
+    match rules::chosen_protocol(headers, |p| offered.iter().any(|o| o == p)) {
+        Ok(protocol) => Ok(protocol.map(Into::into)),
+        Err(ProtocolChoice::Invalid) => Err(ClientError::InvalidProtocolHeader),
+        Err(ProtocolChoice::NotOffered(protocol)) => {
+            Err(ClientError::UnexpectedProtocol(protocol.into()))
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use super::headers::Headers;
 use super::parsed::HttpVersion;
 use super::response;
 use crate::extension::NegotiationError;
+use crate::unbuffered::handshake::RequestError;
 
 /// The content type of a refusal's body.
 const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
@@ -155,6 +156,29 @@ impl ServerError {
         let body = self.body();
         let extra = fields.iter().map(|&(n, v)| (n, v.as_bytes()));
         response::write_error(self.status(), extra, Some(CONTENT_TYPE), body.as_bytes())
+    }
+}
+
+impl From<RequestError> for ServerError {
+    /// The same refusal: the heap-free handshake's errors are the rules both handshakes share.
+    fn from(err: RequestError) -> ServerError {
+        match err {
+            RequestError::Malformed => ServerError::Malformed,
+            RequestError::HeadTooLarge => ServerError::HeadTooLarge,
+            RequestError::TooManyHeaders => ServerError::TooManyHeaders,
+            RequestError::MethodNotAllowed => ServerError::MethodNotAllowed,
+            RequestError::HttpVersion => ServerError::HttpVersion,
+            RequestError::InvalidTarget => ServerError::InvalidTarget,
+            RequestError::RequestBody => ServerError::RequestBody,
+            RequestError::MissingHost => ServerError::MissingHost,
+            RequestError::DuplicateHeader(name) => ServerError::DuplicateHeader(name),
+            RequestError::NotWebSocketUpgrade => ServerError::NotWebSocketUpgrade,
+            RequestError::ConnectionNotUpgrade => ServerError::ConnectionNotUpgrade,
+            RequestError::InvalidKey => ServerError::InvalidKey,
+            RequestError::UnsupportedVersion => ServerError::UnsupportedVersion,
+            RequestError::OriginRefused => ServerError::OriginRefused,
+            RequestError::InvalidProtocolHeader => ServerError::InvalidProtocolHeader,
+        }
     }
 }
 
@@ -313,41 +337,4 @@ impl core::error::Error for ClientError {
     }
 }
 
-/// A request, response or header this crate will not write, because it would be invalid HTTP or would
-/// break the handshake. Local misuse: nothing was sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// A header name that is not an HTTP token.
-    InvalidHeaderName,
-    /// A header value with a line break or another control character (it could inject a field).
-    InvalidHeaderValue,
-    /// A header the handshake writes itself (`Host`, `Upgrade`, `Connection`, `Content-Length`,
-    /// `Transfer-Encoding`, `Origin`, `Sec-WebSocket-*`); use the dedicated setter where there is one.
-    ReservedHeader,
-    /// A rejection status outside 400..=599.
-    InvalidStatus(u16),
-    /// A subprotocol that is not a token, or is offered twice.
-    InvalidProtocol,
-    /// An extension factory's offer has a name, parameter or value that is not a token.
-    InvalidExtensionOffer,
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::InvalidHeaderName => f.write_str("header name is not a token"),
-            BuildError::InvalidHeaderValue => f.write_str("header value has control characters"),
-            BuildError::ReservedHeader => f.write_str("header is written by the handshake itself"),
-            BuildError::InvalidStatus(code) => {
-                write!(f, "status {code} is not a 4xx or 5xx rejection")
-            }
-            BuildError::InvalidProtocol => f.write_str("subprotocol is not a token or is repeated"),
-            BuildError::InvalidExtensionOffer => {
-                f.write_str("extension offer is not made of tokens")
-            }
-        }
-    }
-}
-
-impl core::error::Error for BuildError {}
+pub use crate::handshake_rules::BuildError;

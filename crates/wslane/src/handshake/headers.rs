@@ -4,8 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::error::BuildError;
-use crate::extension::is_token;
+use crate::handshake_rules as rules;
 
 /// The header fields of a parsed request or response, in the order received, names as sent.
 ///
@@ -83,30 +82,11 @@ impl Headers {
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
+}
 
-    /// The value of the field named `name` (whitespace trimmed) when there is exactly one such field;
-    /// `Err(n)` with the number of fields otherwise.
-    pub(crate) fn single(&self, name: &str) -> Result<&[u8], usize> {
-        let mut found = None;
-        let mut count = 0;
-        for (field, value) in &self.fields {
-            if field.eq_ignore_ascii_case(name) {
-                count += 1;
-                found = Some(value.trim_ascii());
-            }
-        }
-        match found {
-            Some(value) if count == 1 => Ok(value),
-            _ => Err(count),
-        }
-    }
-
-    /// Whether some field named `name` lists `token` (ASCII case-insensitive), as `Connection: keep-alive,
-    /// Upgrade` lists `upgrade`.
-    pub(crate) fn has_token(&self, name: &str, token: &str) -> bool {
-        self.get_all(name)
-            .flat_map(list_elements)
-            .any(|element| element.eq_ignore_ascii_case(token.as_bytes()))
+impl rules::Fields for Headers {
+    fn field(&self, i: usize) -> Option<(&str, &[u8])> {
+        self.fields.get(i).map(|(n, v)| (n.as_str(), v.as_slice()))
     }
 }
 
@@ -133,58 +113,12 @@ impl fmt::Debug for Headers {
     }
 }
 
-/// The non-empty elements of a comma-separated list (`#rule` of RFC 7230 section 7), whitespace trimmed.
-pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(|element| element.trim_ascii())
-        .filter(|element| !element.is_empty())
-}
+pub(crate) use rules::{check_extra, is_field_value};
 
 /// Appends the tokens of a `Sec-WebSocket-Protocol` value to `out`; `Err` when an element is not a token.
 pub(crate) fn parse_protocols(value: &[u8], out: &mut Vec<String>) -> Result<(), ()> {
-    for element in list_elements(value) {
-        match core::str::from_utf8(element) {
-            Ok(token) if is_token(token) => out.push(token.into()),
-            _ => return Err(()),
-        }
-    }
-    Ok(())
-}
-
-/// Header names the handshake writes itself; a caller may not add them.
-const RESERVED: &[&str] = &[
-    "host",
-    "upgrade",
-    "connection",
-    "content-length",
-    "transfer-encoding",
-    "origin",
-    "sec-websocket-key",
-    "sec-websocket-version",
-    "sec-websocket-accept",
-    "sec-websocket-protocol",
-    "sec-websocket-extensions",
-];
-
-/// A header field value that cannot end the line early or inject another field: visible characters,
-/// spaces, tabs and non-ASCII text.
-pub(crate) fn is_field_value(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| b == b'\t' || (b >= b' ' && b != 0x7f))
-}
-
-/// Checks a header a caller wants to add to a request or response.
-pub(crate) fn check_extra(name: &str, value: &str) -> Result<(), BuildError> {
-    if !is_token(name) {
-        return Err(BuildError::InvalidHeaderName);
-    }
-    if !is_field_value(value) {
-        return Err(BuildError::InvalidHeaderValue);
-    }
-    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-        return Err(BuildError::ReservedHeader);
+    for token in rules::protocol_tokens(value) {
+        out.push(token?.into());
     }
     Ok(())
 }
@@ -200,6 +134,7 @@ pub(crate) fn write_field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::handshake_rules::BuildError;
     use alloc::vec;
 
     #[test]
@@ -210,10 +145,10 @@ mod tests {
                 ("connection".into(), b" , UpGrade ,".to_vec()),
             ],
         };
-        assert!(headers.has_token("CONNECTION", "upgrade"));
-        assert!(!headers.has_token("Connection", "close"));
-        assert_eq!(headers.single("connection"), Err(2));
-        assert_eq!(headers.single("upgrade"), Err(0));
+        assert!(rules::has_token(&headers, "CONNECTION", "upgrade"));
+        assert!(!rules::has_token(&headers, "Connection", "close"));
+        assert_eq!(rules::single(&headers, "connection"), Err(2));
+        assert_eq!(rules::single(&headers, "upgrade"), Err(0));
         assert_eq!(headers.get_str("Connection"), Some("keep-alive"));
     }
 

@@ -140,39 +140,7 @@ pub(crate) fn write_status_line(out: &mut Vec<u8>, status: u16) {
     out.extend_from_slice(alloc::format!("HTTP/1.1 {status} {}\r\n", reason(status)).as_bytes());
 }
 
-/// The reason phrase for a status code.
-fn reason(status: u16) -> &'static str {
-    match status {
-        101 => "Switching Protocols",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        421 => "Misdirected Request",
-        426 => "Upgrade Required",
-        428 => "Precondition Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        451 => "Unavailable For Legal Reasons",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        _ if status < 500 => "Client Error",
-        _ => "Server Error",
-    }
-}
+use crate::handshake_rules::reason;
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,6 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::accept::is_valid_key;
 use super::error::ServerError;
 use super::head::{header_array, HeadError, HeadReader, Limits};
 use super::headers::{parse_protocols, Headers};
@@ -13,6 +12,7 @@ use super::negotiate;
 use super::request::{Offers, Request};
 use super::HttpVersion;
 use crate::extension::ExtensionFactory;
+use crate::handshake_rules as rules;
 
 /// A caller's origin check: given the request's `Origin` field, if any, whether to allow it.
 pub type OriginCheck = Arc<dyn Fn(Option<&str>) -> bool + Send + Sync>;
@@ -176,35 +176,14 @@ fn parse(buf: &[u8], limits: Limits) -> Result<Option<(usize, Parsed)>, HeadErro
     }
 }
 
-/// Whether `target` names a resource: the origin-form (`/path?query`) or the absolute-form
-/// (`ws://host/path`, which RFC 9112 section 3.2.2 asks servers to accept). Not the asterisk-form (`*`)
-/// or the authority-form (`host:port`).
-pub(crate) fn is_resource_target(target: &str) -> bool {
-    target.starts_with('/') || target.contains("://")
-}
-
-/// Whether the request announces a body: any `Transfer-Encoding`, or a `Content-Length` other than 0
-/// (one that is not a number is refused too: the end of the head would be ambiguous).
-fn has_body(headers: &Headers) -> Result<bool, ServerError> {
-    if headers.get_all("transfer-encoding").next().is_some() {
-        return Ok(true);
-    }
-    Ok(match single(headers, "Content-Length")? {
-        None => false,
-        Some(value) => value.is_empty() || value.iter().any(|&b| b != b'0'),
-    })
-}
+pub(crate) use rules::is_resource_target;
 
 /// The one field named `name`: `Ok(None)` when absent, an error when repeated.
 pub(crate) fn single<'a>(
     headers: &'a Headers,
     name: &'static str,
 ) -> Result<Option<&'a [u8]>, ServerError> {
-    match headers.single(name) {
-        Ok(value) => Ok(Some(value)),
-        Err(0) => Ok(None),
-        Err(_) => Err(ServerError::DuplicateHeader(name)),
-    }
+    Ok(rules::at_most_one(headers, name)?)
 }
 
 fn check(parsed: Parsed, trailing: Vec<u8>, config: &ServerConfig) -> Result<Request, ServerError> {
@@ -223,33 +202,13 @@ pub(crate) fn check_http1(
     trailing: Vec<u8>,
     config: &ServerConfig,
 ) -> Result<Request, ServerError> {
-    if method != "GET" {
-        return Err(ServerError::MethodNotAllowed);
-    }
-    if minor_version < 1 {
-        return Err(ServerError::HttpVersion);
-    }
-    let host = single(&headers, "Host")?.ok_or(ServerError::MissingHost)?;
-    let host = core::str::from_utf8(host).map_err(|_| ServerError::Malformed)?;
-    if !headers.has_token("upgrade", "websocket") {
-        return Err(ServerError::NotWebSocketUpgrade);
-    }
-    if !headers.has_token("connection", "upgrade") {
-        return Err(ServerError::ConnectionNotUpgrade);
-    }
-    if !is_resource_target(&path) {
-        return Err(ServerError::InvalidTarget);
-    }
-    check_body_and_version(&headers)?;
-    let key = single(&headers, "Sec-WebSocket-Key")?
-        .filter(|key| is_valid_key(key))
-        .and_then(|key| core::str::from_utf8(key).ok())
-        .ok_or(ServerError::InvalidKey)?;
+    let facts = rules::check_request(&method, &path, minor_version, &headers)?;
+    let (host, key) = (facts.host.into(), String::from(facts.key));
     let offers = negotiate_offers(&headers, config)?;
     Ok(Request {
         version: HttpVersion::Http11,
-        host: host.into(),
-        key: Some(key.into()),
+        host,
+        key: Some(key),
         method,
         path,
         headers,
@@ -261,13 +220,7 @@ pub(crate) fn check_http1(
 /// The rules both forms of the request share before the offers: no body, and exactly one
 /// `Sec-WebSocket-Version: 13` (RFC 6455 section 4.2.1 item 6, which RFC 8441 section 5 keeps).
 pub(crate) fn check_body_and_version(headers: &Headers) -> Result<(), ServerError> {
-    if has_body(headers)? {
-        return Err(ServerError::RequestBody);
-    }
-    if headers.single("sec-websocket-version") != Ok(b"13") {
-        return Err(ServerError::UnsupportedVersion);
-    }
-    Ok(())
+    Ok(rules::check_body_and_version(headers)?)
 }
 
 /// What a client offers and the server settles, alike in both forms: the `Origin` and its policy, the
@@ -277,10 +230,7 @@ pub(crate) fn negotiate_offers(
     headers: &Headers,
     config: &ServerConfig,
 ) -> Result<Offers, ServerError> {
-    let origin = match single(headers, "Origin")? {
-        Some(origin) => Some(core::str::from_utf8(origin).map_err(|_| ServerError::OriginRefused)?),
-        None => None,
-    };
+    let origin = rules::origin(headers)?;
     if !config.origin.allows(origin) {
         return Err(ServerError::OriginRefused);
     }

@@ -3,7 +3,7 @@
 //!
 //! Inputs (what happens):
 //!
-//! - **send close**: we queue our close frame ([`Sender::close`](super::Sender::close)).
+//! - **send close**: we queue our close frame ([`Sender::close`](crate::Sender::close)).
 //! - **peer close**: the peer's close frame is decoded (the reply, if owed, is queued with it).
 //! - **failure**: a protocol violation by the peer, the keepalive timeout, or the write timeout. From
 //!   `Open`, a protocol violation queues a close frame with its code and the keepalive timeout one with
@@ -39,7 +39,7 @@
 //! `CloseSent`); after those, the close timer or the driver's own ending bounds the wait.
 //!
 //! "Close transport": the driver transmits what is queued, then closes the transport
-//! ([`Connection::should_close_transport`](super::Connection::should_close_transport)).
+//! ([`Connection::should_close_transport`](crate::Connection::should_close_transport)).
 
 use crate::Role;
 
@@ -53,7 +53,7 @@ pub enum State {
     CloseSent,
     /// Both close frames have been exchanged: the connection ended cleanly. (A client may still wait for
     /// the server to close the transport: see
-    /// [`Connection::should_close_transport`](super::Connection::should_close_transport).)
+    /// [`Connection::should_close_transport`](crate::Connection::should_close_transport).)
     Closed,
     /// The connection failed: a protocol error (a close frame with its code was queued), the transport
     /// ended without a close handshake, or a timeout.

@@ -4,7 +4,7 @@
 //! its cause happened: keepalive from the last input that brought bytes (the creation at first), the
 //! pong timeout from the ping, the write timeout from the last transmission that made progress, the close
 //! timer when a close frame is received (at the instant of the input that brought it). The causes without
-//! a time are commands: [`Sender::close`](super::Sender::close) starts the close timer, and a message
+//! a time are commands: [`Sender::close`](crate::Sender::close) starts the close timer, and a message
 //! queued on an empty output starts the write timer; each is armed by the next call that carries the
 //! time. Until then [`Timers::poll`] reports the latest instant seen, already past, so the driver calls
 //! back at once with the real time. A call before a deadline changes nothing.
