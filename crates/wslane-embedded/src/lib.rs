@@ -10,7 +10,8 @@
 //! - [`WebSocket::next`] returns the next [`Event`]: whole messages when they arrived in one frame that
 //!   fits the receive buffer, [`Event::Fragment`]s otherwise. Pongs, keepalive pings and the close reply
 //!   go out by themselves.
-//! - Time comes from a [`Clock`]: yours, or [`EmbassyClock`] with the `embassy-time` feature.
+//! - Time comes from a [`Clock`]: yours, or [`EmbassyClock`] with the `embassy-time` feature (which needs
+//!   Rust 1.85, as embassy-time does; the rest of the crate builds on the workspace MSRV).
 //! - The client's randomness (handshake nonce, masking keys) comes from the caller too.
 //!
 //! One receive and one transmit buffer serve the handshake and then the connection: 1 KiB each is

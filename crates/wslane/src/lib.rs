@@ -36,6 +36,7 @@ pub mod close;
 pub mod config;
 pub mod decoder;
 pub mod error;
+pub mod event;
 pub mod frame;
 mod handshake_rules;
 mod lifecycle;
@@ -61,12 +62,13 @@ pub mod prepared;
 
 pub use close::CloseCode;
 pub use error::{Error, ProtocolError, SendError};
+pub use event::{Event, Fragment};
 pub use frame::{DataKind, FrameHeader, OpCode};
 pub use time::Instant;
 
 pub use config::{Config, ReceiveMode};
 #[cfg(feature = "alloc")]
-pub use connection::{Connection, Event, Fragment, Sender};
+pub use connection::{Connection, Sender};
 pub use lifecycle::state::State;
 #[cfg(feature = "alloc")]
 pub use message::{CloseFrame, Message};

@@ -183,7 +183,6 @@ impl<K: MaskKeySource> Fixed<K> {
                     fixed::Event::Close { code, reason } => {
                         self.out.seen.push(Seen::Close(code.get(), reason.into()))
                     }
-                    other => panic!("unknown event {other:?}"),
                 },
                 Err(err) => self.out.seen.push(Seen::Error(err)),
             }

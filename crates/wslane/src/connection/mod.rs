@@ -17,50 +17,15 @@ use self::receive::Incoming;
 use self::send::Outgoing;
 use self::state::{Input, Lifecycle, Phase};
 use self::timer::{Applies, TimerAction, Timers};
-use crate::close::CloseCode;
 use crate::config::Config;
 use crate::error::Error;
 use crate::extension::Extension;
-use crate::frame::{DataKind, OpCode};
+use crate::frame::OpCode;
 use crate::mask_keys::MaskKeySource;
 use crate::time::Instant;
 use crate::Role;
 
-/// Something that happened on the connection. Payloads borrow the connection's buffers until the next call.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Event<'a> {
-    /// A whole text message ([`ReceiveMode::Messages`](crate::ReceiveMode::Messages)).
-    Text(&'a str),
-    /// A whole binary message ([`ReceiveMode::Messages`](crate::ReceiveMode::Messages)).
-    Binary(&'a [u8]),
-    /// A piece of a message ([`ReceiveMode::Fragments`](crate::ReceiveMode::Fragments)).
-    Fragment(Fragment<'a>),
-    /// A ping. With auto-pong on (the default), the pong is already queued.
-    Ping(&'a [u8]),
-    /// A pong.
-    Pong(&'a [u8]),
-    /// The peer's close frame ([`CloseCode::NO_STATUS_RECEIVED`] when it had no body; the reply is already
-    /// queued), or the end of the transport without one ([`CloseCode::ABNORMAL_CLOSURE`]). Nothing follows.
-    Close {
-        /// The peer's code, or a local one (1005, 1006) as above.
-        code: CloseCode,
-        /// The peer's reason.
-        reason: &'a str,
-    },
-}
-
-/// A piece of a data message, as it arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fragment<'a> {
-    /// The message's type.
-    pub kind: DataKind,
-    /// The bytes. For text, the message so far is valid UTF-8, but a piece may end inside a character.
-    pub data: &'a [u8],
-    /// This is the first piece of the message.
-    pub first: bool,
-    /// This is the last piece of the message.
-    pub fin: bool,
-}
+pub use crate::event::{Event, Fragment};
 
 /// A WebSocket connection after the opening handshake: frames in, events out; commands in, bytes out.
 ///

@@ -38,42 +38,7 @@ pub const MIN_RECEIVE_BUFFER: usize = 2 + 4 + MAX_CONTROL_PAYLOAD;
 /// The smallest transmit buffer: a whole control frame from a client.
 pub const MIN_TRANSMIT_BUFFER: usize = 2 + 4 + MAX_CONTROL_PAYLOAD;
 
-/// Something that happened on the connection; payloads borrow the receive buffer until the next call.
-#[derive(Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Event<'a> {
-    /// A whole text message that arrived in one frame that fit in the receive buffer.
-    Text(&'a str),
-    /// A whole binary message that arrived in one frame that fit in the receive buffer.
-    Binary(&'a [u8]),
-    /// A piece of a message in several frames, or of a frame larger than the receive buffer.
-    Fragment(Fragment<'a>),
-    /// A ping. With auto-pong on (the default), the pong is already queued (or held until there is room).
-    Ping(&'a [u8]),
-    /// A pong.
-    Pong(&'a [u8]),
-    /// The peer's close frame ([`CloseCode::NO_STATUS_RECEIVED`] when it had no body; the reply is already
-    /// queued), or the end of the transport without one ([`CloseCode::ABNORMAL_CLOSURE`]). Nothing follows.
-    Close {
-        /// The peer's code, or a local one (1005, 1006) as above.
-        code: CloseCode,
-        /// The peer's reason.
-        reason: &'a str,
-    },
-}
-
-/// A piece of a data message, as it arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fragment<'a> {
-    /// The message's type.
-    pub kind: DataKind,
-    /// The bytes. For text, the message so far is valid UTF-8, but a piece may end inside a character.
-    pub data: &'a [u8],
-    /// This is the first piece of the message.
-    pub first: bool,
-    /// This is the last piece of the message.
-    pub fin: bool,
-}
+pub use crate::event::{Event, Fragment};
 
 /// The masking keys of a server, which masks nothing: the `K` of a server's [`Connection`].
 #[derive(Clone, Copy, Debug, Default)]
