@@ -21,7 +21,8 @@
 //! a close code answered with the same code), without compression; `py_deflate_client.py` and
 //! `node_client.js --deflate` check one with permessage-deflate; `py_server.py` and `node_server.js` are echo servers that
 //! print the close code each connection ended with. The `browser_*.js` scripts drive the examples' pages in
-//! headless Chromium: `browser_chat.js` the chat page in two tabs, `browser_ticker.js` the ticker page
+//! headless Chromium: `browser_chat.js` the chat page in two tabs (of one chat process, or of two sharing
+//! their rooms through Redis), `browser_ticker.js` the ticker page
 //! across a server restart, `browser_client.js` the client page the echo servers serve, and
 //! `browser_echo.js` a blank page's WebSocket against an echo server. Each page script saves a screenshot
 //! in `target/interop/artifacts/` (not committed), to look at after a run.

@@ -1,8 +1,8 @@
 //! Interop over loopback with independent implementations (see the `wslane-interop` crate): Python
 //! `websockets` and Node `ws` clients against the `echo_server` example, our client against their echo
 //! servers, and Chromium through the pages of the examples: `chat` (with each of its front ends: the raw
-//! adapter, axum, and axum over TLS with HTTP/2), `ticker` (across a server restart) and the client page
-//! `echo_server` serves. The page tests save screenshots in `target/interop/artifacts/`.
+//! adapter, axum, and axum over TLS with HTTP/2; and two processes sharing rooms through Redis), `ticker`
+//! (across a server restart) and the client page `echo_server` serves. The page tests save screenshots in `target/interop/artifacts/`.
 //!
 //! The peers come from `scripts/setup-interop.sh`; the examples must be built as binaries first, which
 //! `cargo test` with the default targets does (`scripts/test.sh`). A missing peer fails these tests.
