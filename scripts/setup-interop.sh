@@ -6,9 +6,11 @@
 #   pproxy (HTTP and SOCKS5)   target/interop/venv           likewise
 #   Node `ws`, playwright-core target/interop/node           pinned in tests/interop/package-lock.json
 #   Chromium                   /usr/bin/chromium             Debian's package, installed when missing
+#   redis-server               /usr/bin/redis-server         Debian's package, installed when missing (the
+#                                                            chat's scale-out tests start their own)
 #
 # Idempotent: each part is redone only when its pin changed or its install is missing. Fails on the first
-# install that fails. Set WSLANE_INTEROP_CHROMIUM to use another Chromium binary.
+# install that fails. Set WSLANE_INTEROP_CHROMIUM or WSLANE_INTEROP_REDIS to use another binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -61,22 +63,38 @@ versions=$(NODE_PATH=$node_modules node -e '
     console.log(`ws ${v("ws")}, playwright-core ${v("playwright-core")}`);') ||
     die "ws or playwright-core does not load from $node_modules"
 
-# Chromium, from Debian (playwright's own browser download is not used).
-chromium=${WSLANE_INTEROP_CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$chromium" ]; then
-    [ "$chromium" = /usr/bin/chromium ] || die "WSLANE_INTEROP_CHROMIUM=$chromium is not an executable"
-    sudo=
+# Debian packages: `apt_install PACKAGE BINARY VARIABLE` installs PACKAGE when BINARY (the value of the
+# environment variable VARIABLE, or its Debian path) is missing. Another path that is missing is an error.
+apt_updated=
+apt_install() {
+    local package=$1 binary=$2 variable=$3 default=$4
+    [ -x "$binary" ] && return 0
+    [ "$binary" = "$default" ] || die "$variable=$binary is not an executable"
+    local sudo=
     if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null || die "Chromium is missing and installing it needs root (apt-get install chromium)"
+        command -v sudo >/dev/null || die "$package is missing and installing it needs root (apt-get install $package)"
         sudo="sudo -n"
     fi
-    echo "setup-interop: installing chromium from apt" >&2
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null ||
-        die "apt-get install chromium failed"
-    [ -x "$chromium" ] || die "chromium was installed but $chromium is missing"
-fi
+    echo "setup-interop: installing $package from apt" >&2
+    if [ -z "$apt_updated" ]; then
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed"
+        apt_updated=1
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null ||
+        die "apt-get install $package failed"
+    [ -x "$binary" ] || die "$package was installed but $binary is missing"
+}
+
+# Chromium, from Debian (playwright's own browser download is not used).
+chromium=${WSLANE_INTEROP_CHROMIUM:-/usr/bin/chromium}
+apt_install chromium "$chromium" WSLANE_INTEROP_CHROMIUM /usr/bin/chromium
 chromium_version=$("$chromium" --version 2>/dev/null | head -n1) || die "$chromium --version failed"
+
+# Redis, from Debian: the chat's scale-out tests start their own on a free port (the package's service,
+# where the package starts one, is not used).
+redis=${WSLANE_INTEROP_REDIS:-/usr/bin/redis-server}
+apt_install redis-server "$redis" WSLANE_INTEROP_REDIS /usr/bin/redis-server
+redis_version=$("$redis" --version 2>/dev/null | head -n1 | cut -d' ' -f1-3) || die "$redis --version failed"
 
 cat >"$out/env.sh" <<EOF
 # Written by scripts/setup-interop.sh: the peers the interop tests (crates/wslane-interop) run.
@@ -84,8 +102,9 @@ export WSLANE_INTEROP_PYTHON='$python'
 export WSLANE_INTEROP_NODE='$(command -v node)'
 export WSLANE_INTEROP_NODE_PATH='$node_modules'
 export WSLANE_INTEROP_CHROMIUM='$chromium'
+export WSLANE_INTEROP_REDIS='$redis'
 EOF
 
-printf 'setup-interop: websockets %s (Python %s), %s (Node %s), %s: ready in %ss\n' \
+printf 'setup-interop: websockets %s (Python %s), %s (Node %s), %s, %s: ready in %ss\n' \
     "$py_ws" "$("$python" -c 'import platform; print(platform.python_version())')" "$versions" \
-    "$(node --version)" "$chromium_version" "$(($(date +%s) - started))"
+    "$(node --version)" "$chromium_version" "$redis_version" "$(($(date +%s) - started))"

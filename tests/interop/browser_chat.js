@@ -2,6 +2,8 @@
 //
 //     WSLANE_INTEROP_CHROMIUM=/usr/bin/chromium node browser_chat.js http://127.0.0.1:8080/ [chat.png]
 //     WSLANE_INTEROP_CHROMIUM=/usr/bin/chromium node browser_chat.js https://127.0.0.1:8080/ chat-tls.png
+//     WSLANE_INTEROP_CHROMIUM=/usr/bin/chromium node browser_chat.js http://127.0.0.1:8080/ chat-redis.png \
+//         http://127.0.0.1:8081/
 //
 // Opens the page twice, waits until both pages are connected and the second one's join notice reached both,
 // sends one message from each page, and checks that both messages appear on both pages. Also checks what a
@@ -10,6 +12,9 @@
 // (default `chat.png`). Over `https://` the server's certificate is self-signed (the chat makes one at
 // start) and Chromium is told to accept it; each page must then have loaded over HTTP/2 (ALPN `h2`), so
 // that its WebSocket can be a stream of the same connection (RFC 8441), which only the server can tell.
+// With a second URL, the second page opens there: another chat process sharing the rooms through Redis.
+// Every check then crosses processes; the names must differ (each process numbers its own guests and
+// tags them with the process, `guest-1@k7qx`) rather than be consecutive.
 // Prints one `ok <check>` line per check and `browser_chat: all checks passed` at the end; exits non-zero
 // otherwise.
 //
@@ -18,17 +23,17 @@
 
 const { TIMEOUT_MS, withBrowser, newPage, screenshot } = require('./browser');
 
-async function main(url, screenshotFile) {
+async function main(url, screenshotFile, otherUrl) {
   const tls = url.startsWith('https:');
   const notFound = [];
   await withBrowser('browser_chat', 3 * TIMEOUT_MS, async (context) => {
-    const open = async (label) => {
+    const open = async (label, pageUrl) => {
       const page = await newPage(context, label);
       page.on('response', (r) => { if (r.status() === 404) notFound.push(r.url()); });
-      await page.goto(url);
+      await page.goto(pageUrl);
       await page.waitForFunction(() => document.getElementById('status').textContent === 'connected');
       // The server tells each connection its name, and the page shows it.
-      await page.waitForFunction(() => /^guest-\d+$/.test(document.getElementById('me').textContent));
+      await page.waitForFunction(() => /^guest-\d+(@[a-z0-9]+)?$/.test(document.getElementById('me').textContent));
       const name = await page.textContent('#me');
       console.log(`ok ${label} connected as ${name}`);
       if (tls) {
@@ -54,14 +59,19 @@ async function main(url, screenshotFile) {
       await page.click('#send');
     };
 
-    const [one, nameOne] = await open('page one');
+    const [one, nameOne] = await open('page one', url);
     // Loading the second page (and any icon request) between the two connections takes no number.
-    const [two, nameTwo] = await open('page two');
-    const number = (name) => Number(name.slice('guest-'.length));
-    if (number(nameTwo) !== number(nameOne) + 1) {
-      throw new Error(`the pages are ${nameOne} and ${nameTwo}, expected consecutive guest numbers`);
+    const [two, nameTwo] = await open('page two', otherUrl || url);
+    if (otherUrl) {
+      if (nameOne === nameTwo) throw new Error(`both pages are ${nameOne}, on two processes`);
+      console.log(`ok distinct names across processes: ${nameOne}, ${nameTwo}`);
+    } else {
+      const number = (name) => Number(name.slice('guest-'.length));
+      if (number(nameTwo) !== number(nameOne) + 1) {
+        throw new Error(`the pages are ${nameOne} and ${nameTwo}, expected consecutive guest numbers`);
+      }
+      console.log(`ok consecutive guest numbers: ${nameOne}, ${nameTwo}`);
     }
-    console.log(`ok consecutive guest numbers: ${nameOne}, ${nameTwo}`);
     // The second page's join notice reaches both pages (the first page also saw its own).
     for (const [page, label] of [[one, 'page one'], [two, 'page two']]) {
       await waitForLine(page, label, `${nameTwo} joined`);
@@ -96,8 +106,8 @@ async function main(url, screenshotFile) {
   }, { ignoreCertificateErrors: tls });
 }
 
-if (process.argv.length < 3 || process.argv.length > 4) {
-  console.error('usage: browser_chat.js http(s)://host:port/ [screenshot.png]');
+if (process.argv.length < 3 || process.argv.length > 5) {
+  console.error('usage: browser_chat.js http(s)://host:port/ [screenshot.png] [http(s)://other-host:port/]');
   process.exit(2);
 }
-main(process.argv[2], process.argv[3] || 'chat.png');
+main(process.argv[2], process.argv[3] || 'chat.png', process.argv[4]);

@@ -21,7 +21,8 @@
 //! a close code answered with the same code), without compression; `py_deflate_client.py` and
 //! `node_client.js --deflate` check one with permessage-deflate; `py_server.py` and `node_server.js` are echo servers that
 //! print the close code each connection ended with. The `browser_*.js` scripts drive the examples' pages in
-//! headless Chromium: `browser_chat.js` the chat page in two tabs, `browser_ticker.js` the ticker page
+//! headless Chromium: `browser_chat.js` the chat page in two tabs (of one chat process, or of two sharing
+//! their rooms through Redis), `browser_ticker.js` the ticker page
 //! across a server restart, `browser_client.js` the client page the echo servers serve, and
 //! `browser_echo.js` a blank page's WebSocket against an echo server. Each page script saves a screenshot
 //! in `target/interop/artifacts/` (not committed), to look at after a run.
@@ -34,6 +35,7 @@
 //! | `WSLANE_INTEROP_NODE` | Node 20 or later | `node` on the `PATH` |
 //! | `WSLANE_INTEROP_NODE_PATH` | `node_modules` with `ws` and `playwright-core` | `target/interop/node/node_modules` |
 //! | `WSLANE_INTEROP_CHROMIUM` | a Chromium binary | `/usr/bin/chromium` |
+//! | `WSLANE_INTEROP_REDIS` | a `redis-server` binary, for the chat's scale-out tests ([`RedisServer`]) | `/usr/bin/redis-server` |
 //!
 //! A missing peer fails the test, never skips it: the panic says what to run.
 //!
@@ -62,6 +64,10 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
+
+mod redis;
+
+pub use redis::RedisServer;
 
 /// The bound on every wait: a peer starting, a script finishing, a line appearing.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -348,6 +354,30 @@ impl Process {
                     )
                 }
             }
+        }
+    }
+
+    /// Waits up to `timeout` until everything the process wrote so far (as [`output`](Self::output)) makes
+    /// `ready` true. Unlike [`wait_for_line`](Self::wait_for_line) it passes over nothing, so it also finds
+    /// lines written before ones already waited for.
+    ///
+    /// # Panics
+    /// When `ready` is still false after `timeout`, with the process's output.
+    pub fn wait_for_output(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        mut ready: impl FnMut(&str) -> bool,
+    ) {
+        let deadline = Instant::now() + timeout;
+        while !ready(&self.output()) {
+            assert!(
+                Instant::now() < deadline,
+                "{}: no {what} within {timeout:?}; output so far:\n{}",
+                self.name,
+                self.output()
+            );
+            thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -699,6 +729,23 @@ pub fn check_browser_chat_saving(url: &str, screenshot: &str) -> String {
     command.arg(url).arg(screenshot);
     run_script(
         &format!("Chromium chat pages against {url}"),
+        command,
+        "browser_chat: all checks passed",
+        TIMEOUT * 3,
+    )
+}
+
+/// As [`check_browser_chat_saving`], with the second page opened on `other_url`: another chat process
+/// sharing the rooms through Redis. The names are checked to be distinct rather than consecutive (each
+/// process numbers its own guests, and tags them with the process).
+///
+/// # Panics
+/// As [`check_browser_chat`].
+pub fn check_browser_chat_across(url: &str, other_url: &str, screenshot: &str) -> String {
+    let mut command = browser_command("browser_chat.js");
+    command.arg(url).arg(screenshot).arg(other_url);
+    run_script(
+        &format!("Chromium chat pages against {url} and {other_url}"),
         command,
         "browser_chat: all checks passed",
         TIMEOUT * 3,

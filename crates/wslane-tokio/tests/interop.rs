@@ -1,8 +1,8 @@
 //! Interop over loopback with independent implementations (see the `wslane-interop` crate): Python
 //! `websockets` and Node `ws` clients against the `echo_server` example, our client against their echo
 //! servers, and Chromium through the pages of the examples: `chat` (with each of its front ends: the raw
-//! adapter, axum, and axum over TLS with HTTP/2), `ticker` (across a server restart) and the client page
-//! `echo_server` serves. The page tests save screenshots in `target/interop/artifacts/`.
+//! adapter, axum, and axum over TLS with HTTP/2; and two processes sharing rooms through Redis), `ticker`
+//! (across a server restart) and the client page `echo_server` serves. The page tests save screenshots in `target/interop/artifacts/`.
 //!
 //! The peers come from `scripts/setup-interop.sh`; the examples must be built as binaries first, which
 //! `cargo test` with the default targets does (`scripts/test.sh`). A missing peer fails these tests.
@@ -71,6 +71,40 @@ fn browser_chat_over_tls_opens_its_websockets_over_http2() {
     assert!(url.starts_with("https://"), "{url}");
     let output = wslane_interop::check_browser_chat_saving(&url, "chat-tls.png");
     expect_members_joined_over(&chat, &output, "HTTP/2");
+}
+
+/// Two chat processes sharing their rooms through Redis (`--redis`; the second through axum): one page on
+/// each chats with the other, the join notice of each crossing over too. Each process logs its own page's
+/// member as joined, with its own tag. Saves `chat-redis.png` (the first page, showing the second's line).
+#[test]
+fn browser_chat_two_pages_on_two_processes_over_redis() {
+    let redis = wslane_interop::RedisServer::start();
+    let url = redis.url();
+    let linked = |flags: &[&str]| {
+        let mut args = vec!["--redis", url.as_str()];
+        args.extend_from_slice(flags);
+        let (mut chat, page) = wslane_interop::spawn_chat_with(PACKAGE, &args);
+        chat.wait_for_output("the Redis link", TIMEOUT, |out| {
+            out.contains("redis: relaying rooms through ")
+        });
+        (chat, page)
+    };
+    let (one, page_one) = linked(&[]);
+    let (two, page_two) = linked(&["--axum"]);
+    let output = wslane_interop::check_browser_chat_across(&page_one, &page_two, "chat-redis.png");
+    let names: Vec<&str> = output
+        .lines()
+        .filter_map(|line| line.split(" connected as ").nth(1))
+        .collect();
+    assert_eq!(names.len(), 2, "{output}");
+    for (chat, name) in [(&one, names[0]), (&two, names[1])] {
+        let joined = format!("{name} joined over HTTP/1.1");
+        let log = chat.output();
+        assert!(
+            log.lines().any(|line| line == joined),
+            "no {joined:?} in:\n{log}"
+        );
+    }
 }
 
 /// The members the browser script saw (its `connected as guest-<n>` lines) are the ones the chat logged

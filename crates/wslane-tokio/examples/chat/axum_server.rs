@@ -18,21 +18,25 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use wslane_hyper::WebSocketUpgrade;
 
-use crate::room::Room;
+use crate::room::{room_of, Rooms};
 use crate::{member_config, same_origin, server_config, ICON, PAGE};
 
-/// What the WebSocket route needs: the room (its members are upgraded connections or HTTP/2 streams),
+/// What the WebSocket route needs: the rooms (their members are upgraded connections or HTTP/2 streams),
 /// and the scheme of the page's own origin.
 #[derive(Clone)]
 struct Chat {
-    room: Arc<Room<TokioIo<hyper::upgrade::Upgraded>>>,
+    rooms: Arc<Rooms>,
     scheme: &'static str,
 }
 
-/// Serves the chat on `listener`, over TLS when `tls` is given.
-pub(crate) async fn run(listener: TcpListener, tls: Option<TlsAcceptor>) -> std::io::Result<()> {
+/// Serves the chat on `listener`, over TLS when `tls` is given, its members joining `rooms`.
+pub(crate) async fn run(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    rooms: Arc<Rooms>,
+) -> std::io::Result<()> {
     let chat = Chat {
-        room: Room::new(),
+        rooms,
         scheme: if tls.is_some() { "https" } else { "http" },
     };
     let app = Router::new()
@@ -80,9 +84,13 @@ async fn websocket(State(chat): State<Chat>, ws: WebSocketUpgrade) -> Response {
     if !same_origin(ws.request(), chat.scheme) {
         return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
     }
+    let room = match room_of(ws.request().path()) {
+        Ok(room) => room,
+        Err(err) => return (StatusCode::BAD_REQUEST, format!("{err}\n")).into_response(),
+    };
     let version = ws.request().version();
     ws.config(member_config()).on_upgrade(move |ws| async move {
-        if let Err(err) = chat.room.join(ws, version).await {
+        if let Err(err) = chat.rooms.join(ws, version, &room).await {
             eprintln!("{err}");
         }
     })

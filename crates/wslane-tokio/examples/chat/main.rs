@@ -1,13 +1,15 @@
-//! A chat room: one process serves the page on `/` and the WebSocket endpoint on `/ws`, on one port.
+//! A chat with rooms: one process serves the page on `/` and the WebSocket endpoint on `/ws`, on one port;
+//! with `--redis`, several processes share the rooms through Redis pub/sub.
 //!
 //! ```text
 //! cargo run -p wslane-tokio --example chat              # http://127.0.0.1:8080/
 //! cargo run -p wslane-tokio --example chat -- 0.0.0.0:9000
-//! cargo run -p wslane-tokio --example chat -- --axum    # the same room served by axum
+//! cargo run -p wslane-tokio --example chat -- --axum    # the same rooms served by axum
 //! cargo run -p wslane-tokio --example chat -- --tls     # https://127.0.0.1:8080/, HTTP/1.1 and HTTP/2
+//! cargo run -p wslane-tokio --example chat -- 127.0.0.1:8081 --redis redis://127.0.0.1:6379/
 //! ```
 //!
-//! Usage: `chat [ADDR] [--axum] [--tls]`. Three front ends serve the same page and the same room:
+//! Usage: `chat [ADDR] [--axum] [--tls] [--redis URL]`. Three front ends serve the same page and rooms:
 //!
 //! - by default, the raw tokio adapter (`tokio_server.rs`): the core reads each HTTP/1.1 request;
 //! - `--axum`: an axum router with `wslane-hyper`'s extractor (`axum_server.rs`), HTTP/1.1 and HTTP/2
@@ -16,21 +18,37 @@
 //!   made at start (rcgen). A browser that loads the page over HTTP/2 opens its WebSocket as a stream of
 //!   the same connection (RFC 8441).
 //!
-//! The room (`room.rs`) is the same in every mode: every message is broadcast to every member, with join
-//! and leave notices; each WebSocket connection is named `guest-<n>` (page loads do not use up numbers)
-//! and told its name, and the log says over which HTTP version it came. The endpoint accepts only the
-//! page's own origin (a page on another site cannot open a socket with a visitor's cookies).
-//! Broadcasting never waits: it queues each line with `try_send`, and a member whose output is full (it
-//! does not read) is cut off at once through its abort handle, with a best-effort 1013 (try again later)
-//! close frame and a log line, so it never stalls the others and its connection does not linger.
+//! The rooms (`room.rs`) are the same in every mode. A page joins the room its URL names
+//! (`/?room=NAME`, letters, digits, `-` and `_`), or `lobby`. Each room is a topic
+//! (`wslane_tokio::Topics`): every line is framed (and compressed) once and published to every member,
+//! with join and leave notices; each WebSocket connection is named `guest-<n>` (page loads do not use up
+//! numbers) and told its name, and the log says over which HTTP version it came. The endpoint accepts
+//! only the page's own origin (a page on another site cannot open a socket with a visitor's cookies).
+//! Publishing never waits: a member whose output is full (it does not read) is cut off at once with a
+//! best-effort 1013 (try again later) close frame and a log line, so it never stalls the others and its
+//! connection does not linger.
+//!
+//! `--redis URL` (any front end): the process relays its rooms through Redis (`redis_relay.rs`), so that
+//! members of every process sharing that Redis meet in the same rooms. Names carry a tag of the process
+//! (`guest-3@k7qx`), so they stay unique across processes. A process that dies takes only its own
+//! members with it; when Redis goes away each process goes on serving its own members, reconnects with
+//! backoff, and logs the gap. `docs/broadcasting.md` ("Scaling out") has the details.
 
 mod axum_server;
+mod event;
+mod node;
+mod redis_relay;
+mod relay_wire;
 mod room;
 mod tokio_server;
 
 use std::sync::Arc;
 
 use wslane_tokio::{Config, PerMessageDeflate, Request, ServerConfig};
+
+use crate::node::Node;
+use crate::redis_relay::Relay;
+use crate::room::Rooms;
 
 const PAGE: &str = include_str!("chat.html");
 /// A tiny icon, so that a browser's `/favicon.ico` request finds one.
@@ -40,34 +58,58 @@ const BACKLOG: usize = 256 << 10;
 /// The longest chat line accepted.
 const MAX_LINE: usize = 4096;
 
+const USAGE: &str = "usage: chat [ADDR] [--axum] [--tls] [--redis URL]";
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let (mut addr, mut axum, mut tls) = ("127.0.0.1:8080".to_owned(), false, false);
-    for arg in std::env::args().skip(1) {
+    let mut redis = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--axum" => axum = true,
             "--tls" => tls = true,
-            flag if flag.starts_with('-') => {
-                eprintln!("unknown option {flag}\nusage: chat [ADDR] [--axum] [--tls]");
-                std::process::exit(2);
+            "--redis" => match args.next() {
+                Some(url) => redis = Some(url),
+                None => usage_error("--redis needs a URL, such as redis://127.0.0.1:6379/"),
+            },
+            flag if flag.starts_with("--redis=") => {
+                redis = Some(flag["--redis=".len()..].to_owned())
             }
+            flag if flag.starts_with('-') => usage_error(&format!("unknown option {flag}")),
             _ => addr = arg,
         }
     }
+    let rooms = match redis {
+        None => Rooms::new(),
+        Some(url) => {
+            let node = Node::random();
+            let topics = room::topics();
+            let relay = Relay::start(&url, topics.clone(), &node)
+                .unwrap_or_else(|err| usage_error(&format!("--redis {url}: {err}")));
+            Rooms::with_topics(topics, format!("@{}", node.tag), Some(relay))
+        }
+    };
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
     if tls {
         let acceptor = axum_server::tls_acceptor(local)?;
         println!("chat on https://{local}/ (axum, HTTP/1.1 and HTTP/2 over TLS)");
         println!("the certificate is self-signed, made at start: the browser warns about it once");
-        axum_server::run(listener, Some(acceptor)).await
+        axum_server::run(listener, Some(acceptor), rooms).await
     } else if axum {
         println!("chat on http://{local}/ (axum, HTTP/1.1 and h2c)");
-        axum_server::run(listener, None).await
+        axum_server::run(listener, None, rooms).await
     } else {
         println!("chat on http://{local}/");
-        tokio_server::run(listener).await
+        tokio_server::run(listener, rooms).await
     }
+}
+
+/// Ends the process with `problem` and the usage line.
+fn usage_error(problem: &str) -> ! {
+    eprintln!("{problem}\n{USAGE}");
+    std::process::exit(2);
 }
 
 /// The handshake settings: permessage-deflate, which browsers offer on every connection.

@@ -1,116 +1,156 @@
-//! The room every front end shares: its members, the broadcast, and the cut-off of slow members.
+//! The rooms every front end shares: each room is a topic of one [`Topics`], each member a subscriber,
+//! and every line is one [`PreparedMessage`] published to the room (framed, and compressed, once for all
+//! its members). Topics cut off a member that does not read. With `--redis` the lines also go to the
+//! other processes through the [`Relay`], and theirs come back into the same topics.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wslane::handshake::HttpVersion;
-use wslane_tokio::{CloseCode, Error, Message, TrySendError, WebSocketStream, WriteHalf};
+use wslane_tokio::{Error, Message, PreparedMessage, SlowPolicy, Topics, WebSocketStream};
 
-/// The members' sending halves by id, over connections of type `S` (TCP, or an upgraded HTTP
-/// connection or HTTP/2 stream), and the next guest number.
-pub(crate) struct Room<S> {
-    members: Mutex<HashMap<u64, WriteHalf<S>>>,
+use crate::event::ChatEvent;
+use crate::redis_relay::Relay;
+use crate::BACKLOG;
+
+/// The room a page joins when its URL names none.
+pub(crate) const DEFAULT_ROOM: &str = "lobby";
+/// The longest room name.
+const MAX_ROOM: usize = 32;
+
+/// The rooms: their members (by topic), the next guest number, and the relay to other processes.
+pub(crate) struct Rooms {
+    topics: Topics,
     next_id: AtomicU64,
+    /// `@<tag>` after each name when processes share rooms, so that names stay unique among them.
+    suffix: String,
+    relay: Option<Relay>,
 }
 
-impl<S> Room<S>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    pub(crate) fn new() -> Arc<Room<S>> {
-        Arc::new(Room {
-            members: Mutex::new(HashMap::new()),
+impl Rooms {
+    /// Rooms in this process only.
+    pub(crate) fn new() -> Arc<Rooms> {
+        Rooms::with_topics(topics(), String::new(), None)
+    }
+
+    /// Rooms over `topics`, naming members `guest-<n><suffix>`, sending each line to `relay` too.
+    pub(crate) fn with_topics(topics: Topics, suffix: String, relay: Option<Relay>) -> Arc<Rooms> {
+        Arc::new(Rooms {
+            topics,
             next_id: AtomicU64::new(1),
+            suffix,
+            relay,
         })
     }
 
-    /// One member, from its upgrade to its end: it takes the next guest number and is told its name; its
-    /// messages go to everyone; everyone's messages are queued on its sending half, and its receiving loop
-    /// writes them out. `version` is the HTTP version its WebSocket came over, for the log.
-    pub(crate) async fn join(
+    /// One member of `room`, from its upgrade to its end: it takes the next guest number and is told its
+    /// name; its messages go to everyone in the room; what the room publishes is queued on its sending
+    /// half, and its receiving loop writes it out. `version` is the HTTP version its WebSocket came over,
+    /// for the log.
+    pub(crate) async fn join<S>(
         &self,
         ws: WebSocketStream<S>,
         version: HttpVersion,
-    ) -> Result<(), Error> {
+        room: &str,
+    ) -> Result<(), Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let mut ws = ws;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let name = format!("guest-{id}");
+        let name = format!("guest-{id}{}", self.suffix);
         println!("{name} joined over {version}");
-        ws.send(Message::text(welcome(&name))).await?;
+        let welcome = ChatEvent::Welcome {
+            name: name.clone(),
+            room: room.to_owned(),
+        };
+        ws.send(Message::text(welcome.to_json())).await?;
         let (mut reader, writer) = ws.split();
-        self.members.lock().unwrap().insert(id, writer);
-        self.broadcast(&notice(&format!("{name} joined")));
+        let me = writer.subscriber();
+        self.topics.subscribe(room, &me);
+        self.broadcast(room, &ChatEvent::joined(&name));
 
         let result = async {
             while let Some(message) = reader.next().await {
                 if let Message::Text(text) = message? {
-                    self.broadcast(&said(&name, &text));
+                    let said = ChatEvent::Message {
+                        from: name.clone(),
+                        text: text.to_string(),
+                    };
+                    self.broadcast(room, &said);
                 }
             }
             Ok(())
         }
         .await;
 
-        let removed = self.members.lock().unwrap().remove(&id).is_some();
-        if removed {
-            self.broadcast(&notice(&format!("{name} left")));
-        }
+        self.topics.unsubscribe_all(&me);
+        self.broadcast(room, &ChatEvent::left(&name));
         match result {
-            // Cut off by `broadcast`, which said so.
-            Err(Error::Aborted) => Ok(()),
+            // Cut off by a publish that found its output full: the topics aborted it with 1013.
+            Err(Error::Aborted) => {
+                eprintln!("{name}: too slow, disconnecting with 1013");
+                Ok(())
+            }
             result => result,
         }
     }
 
-    /// Queues `line` for every member, without waiting. A member whose output is full is aborted: its
-    /// socket is closed now, even though its receiving loop waits on a peer that does not read.
-    fn broadcast(&self, line: &str) {
-        let mut members = self.members.lock().unwrap();
-        members.retain(|id, ws| match ws.try_send(Message::text(line)) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_)) => {
-                eprintln!("guest-{id}: too slow, disconnecting with 1013");
-                ws.abort_handle()
-                    .abort(CloseCode::TRY_AGAIN_LATER, "too slow");
-                false
-            }
-            Err(_) => false,
-        });
-    }
-}
-
-/// Tells a new member its own name.
-fn welcome(name: &str) -> String {
-    format!(r#"{{"kind":"welcome","name":{}}}"#, json_string(name))
-}
-
-fn notice(text: &str) -> String {
-    format!(r#"{{"kind":"notice","text":{}}}"#, json_string(text))
-}
-
-fn said(from: &str, text: &str) -> String {
-    format!(
-        r#"{{"kind":"message","from":{},"text":{}}}"#,
-        json_string(from),
-        json_string(text)
-    )
-}
-
-/// A JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    /// Publishes `event` to the members of `room` here, without waiting on any, and hands it to the relay.
+    fn broadcast(&self, room: &str, event: &ChatEvent) {
+        self.topics
+            .publish(room, &PreparedMessage::text(&event.to_json()));
+        if let Some(relay) = &self.relay {
+            relay.publish(room, event);
         }
     }
-    out.push('"');
-    out
+}
+
+/// The topics of a chat: a member may have [`BACKLOG`] bytes waiting, and is cut off (1013) by the
+/// first line that does not fit, so that nobody silently misses a line.
+pub(crate) fn topics() -> Topics {
+    let mut policy = SlowPolicy::default();
+    policy.max_buffered = BACKLOG;
+    policy.max_dropped = 0;
+    Topics::with_policy(policy)
+}
+
+/// Why a request's room is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BadRoom {
+    /// Empty, longer than 32 bytes, or with a byte other than ASCII letters, digits, `-` and `_`.
+    Name,
+}
+
+impl std::fmt::Display for BadRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadRoom::Name => write!(
+                f,
+                "a room name is 1 to {MAX_ROOM} letters, digits, '-' or '_'"
+            ),
+        }
+    }
+}
+
+/// The room a WebSocket request target asks for (`/ws?room=NAME`), [`DEFAULT_ROOM`] when it names none.
+pub(crate) fn room_of(target: &str) -> Result<String, BadRoom> {
+    let query = target.split_once('?').map_or("", |(_, query)| query);
+    let named = query.split('&').find_map(|pair| pair.strip_prefix("room="));
+    match named {
+        None => Ok(DEFAULT_ROOM.to_owned()),
+        Some(name) if is_room_name(name) => Ok(name.to_owned()),
+        Some(_) => Err(BadRoom::Name),
+    }
+}
+
+/// Whether `name` may name a room: 1 to 32 ASCII letters, digits, `-` or `_` (safe in a Redis channel
+/// name and in a URL as it is).
+pub(crate) fn is_room_name(name: &str) -> bool {
+    (1..=MAX_ROOM).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
