@@ -12,3 +12,6 @@ source target/interop/env.sh
 # test runs (the interop tests run them; --all-targets would build the examples as test harnesses instead),
 # and it runs the doc tests too.
 cargo test --workspace --all-features "$@"
+# Unit tests inside examples (their own modules, such as the chat's Redis wire format): the examples again,
+# built as test harnesses this time.
+cargo test --workspace --all-features --examples "$@"
