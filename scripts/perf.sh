@@ -77,13 +77,21 @@ if (($(ulimit -n) < connections + 64)); then
 fi
 
 # Stale results must not end up on the page if a run fails early.
-rm -f "$out/load.json" "$out/idle.json"
+rm -f "$out/load.json" "$out/idle.json" "$out/fanout.md"
 # A failed measurement (a server that stalls, drops connections or exits) fails the script, once the JSON and
 # the page, which list the failures, are written.
 status=0
 "$bin/wsload" run "${servers[@]}" "${run_args[@]}" --json "$out/load.json" | tee "$out/load.txt" || status=1
 "$bin/wsload" idle "${servers[@]}" --connections "$connections" --json "$out/idle.json" |
     tee "$out/idle.txt" || status=1
+# Fan-out (docs/broadcasting.md): one publisher, N subscribers; topics against a send loop and
+# tokio-tungstenite with broadcast, with and without compression. The table goes to fanout.md.
+if ((quick)); then
+    fanout_args=(--subscribers 200 --seconds 0.5)
+else
+    fanout_args=(--subscribers 1000,10000 --seconds 3)
+fi
+"$bin/fanout" "${fanout_args[@]}" | tee "$out/fanout.md" || status=1
 
 if ((docs)); then
     python3 scripts/perf_report.py --load "$out/load.json" --idle "$out/idle.json" \
