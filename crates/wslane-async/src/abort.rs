@@ -2,6 +2,7 @@
 
 use core::task::Waker;
 use std::string::String;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use wslane::CloseCode;
@@ -38,7 +39,15 @@ pub struct AbortHandle {
 }
 
 #[derive(Debug, Default)]
-pub(crate) struct Shared(Mutex<Inner>);
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    /// Set with `Inner::aborted`, read without the lock by sends that register no task.
+    asked: AtomicBool,
+    /// The reader was woken to write out queued output and has not polled since: a further wake is
+    /// redundant, as its next poll writes everything queued by then. Queuing and polling both happen
+    /// under the socket's own exclusive access, which orders them.
+    reader_woken: AtomicBool,
+}
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -70,7 +79,12 @@ pub(crate) enum Check {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether an abort was asked for (carried out or not), without taking the lock.
+    pub(crate) fn was_asked(&self) -> bool {
+        self.asked.load(Ordering::Acquire)
     }
 
     /// Registers `waker` for `side` (if given) and says whether the socket was aborted.
@@ -83,7 +97,10 @@ impl Shared {
             };
         }
         let slot = match side {
-            Some(Side::Read) => &mut inner.reader,
+            Some(Side::Read) => {
+                self.reader_woken.store(false, Ordering::Relaxed);
+                &mut inner.reader
+            }
             Some(Side::Write) => &mut inner.writer,
             None => return Check::Running,
         };
@@ -95,7 +112,13 @@ impl Shared {
     }
 
     /// Wakes the task receiving, so that it writes out what was just queued.
+    /// Once per poll of the reader at most: a publisher that queues many messages (or on many sockets)
+    /// while the reader has not run yet wakes it once.
     pub(crate) fn wake_reader(&self) {
+        // A reader not registered yet writes out what is queued when it first polls.
+        if self.reader_woken.swap(true, Ordering::Relaxed) {
+            return;
+        }
         let reader = self.lock().reader.clone();
         if let Some(reader) = reader {
             reader.wake();
@@ -119,6 +142,7 @@ impl AbortHandle {
                 return;
             }
             inner.aborted = true;
+            self.shared.asked.store(true, Ordering::Release);
             inner.request = Some((code, reason.into()));
             (inner.reader.take(), inner.writer.take())
         };

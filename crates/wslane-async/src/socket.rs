@@ -221,9 +221,11 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// ```
     pub fn try_send(&mut self, message: Message) -> Result<(), TrySendError> {
         // No task to register: a task waiting on this socket is woken by the abort handle itself.
-        let waker = Waker::from(Arc::clone(&self.write_wakers));
-        if let Err(err) = self.check_abort(&Context::from_waker(&waker), None) {
-            return Err(TrySendError::Failed(err));
+        if self.aborted || self.abort.was_asked() {
+            let waker = Waker::from(Arc::clone(&self.write_wakers));
+            if let Err(err) = self.check_abort(&Context::from_waker(&waker), None) {
+                return Err(TrySendError::Failed(err));
+            }
         }
         match self.conn.send(&message) {
             Ok(()) => {
@@ -253,9 +255,11 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         &mut self,
         message: &PreparedMessage,
     ) -> Result<(), TrySendPreparedError> {
-        let waker = Waker::from(Arc::clone(&self.write_wakers));
-        if let Err(err) = self.check_abort(&Context::from_waker(&waker), None) {
-            return Err(TrySendPreparedError::Failed(err));
+        if self.aborted || self.abort.was_asked() {
+            let waker = Waker::from(Arc::clone(&self.write_wakers));
+            if let Err(err) = self.check_abort(&Context::from_waker(&waker), None) {
+                return Err(TrySendPreparedError::Failed(err));
+            }
         }
         match self.conn.send_prepared(message) {
             Ok(()) => {
