@@ -314,7 +314,7 @@ impl Connection {
 
     /// As [`poll_event`](Self::poll_event), handing the event to `f` together with the connection's
     /// [`Sender`], so a reply can be queued from the borrowed payload, and allocates nothing. A server
-    /// that sends a received payload of 2 KiB or more on unchanged (an echo, a relay; unmasked, not
+    /// that sends a received payload of 512 bytes or more on unchanged (an echo, a relay; unmasked, not
     /// compressed by the extension) does not even copy it: it is transmitted from the receive buffer,
     /// through [`poll_transmit_vectored`](Self::poll_transmit_vectored).
     pub fn poll_event_with<O>(

@@ -13,7 +13,7 @@ use core::ops::Range;
 
 use super::buffer::release_if_small;
 use super::state::{Input, Lifecycle, State};
-use super::transmit::{TxBuffer, MIN_BORROWED};
+use super::transmit::{TxBuffer, MIN_BORROWED, MIN_BORROWED_RX};
 use super::Connection;
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::error::SendError;
@@ -99,7 +99,7 @@ impl Outgoing {
     /// payload that lies in the receive buffer, sent by a server in one frame, is queued where it is.
     fn write_data(&mut self, kind: DataKind, rsv: u8, payload: &[u8], received: Received) {
         let size = self.fragment_size.unwrap_or(usize::MAX).max(1);
-        if self.keys.is_none() && payload.len() >= MIN_BORROWED && payload.len() <= size {
+        if self.keys.is_none() && payload.len() >= MIN_BORROWED_RX && payload.len() <= size {
             if let Some(range) = received.range_of(payload) {
                 let header = self.header(kind.opcode(), true, rsv, payload.len() as u64);
                 self.tx.push_borrowed(&header, range);

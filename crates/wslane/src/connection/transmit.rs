@@ -19,9 +19,15 @@ use core::ops::Range;
 use super::buffer::KEEP_WHEN_IDLE;
 use crate::frame::{apply_mask, FrameHeader};
 
-/// The smallest payload sent on from the receive buffer rather than copied: below it, copying the payload
-/// costs less than writing it as a piece of its own.
+/// The smallest prepared frame queued by reference rather than copied: below it, copying the frame costs
+/// less than writing it as a piece of its own.
 pub(crate) const MIN_BORROWED: usize = 2 << 10;
+
+/// The smallest payload sent on from the receive buffer rather than copied. Lower than [`MIN_BORROWED`]:
+/// a received payload is still in the cache when it is written straight after, and an echo of 1 KiB
+/// messages spends a quarter fewer instructions written from there than copied (the `server_rounds`
+/// measurement in `docs/performance-notes.md`).
+pub(crate) const MIN_BORROWED_RX: usize = 512;
 
 /// Bytes transmitted from where they are rather than copied: `range` of `source`, after `at` bytes of the
 /// encoded frames.
