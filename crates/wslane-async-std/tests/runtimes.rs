@@ -1,8 +1,11 @@
 //! The adapter on both runtimes it serves: async-std and smol, over loopback TCP.
 
+mod support;
+
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use support::bounded;
 use wslane_async_std::{CloseCode, Config, Error, Message};
 
 /// Serves one connection on a free port: echoes data messages until the close handshake ends.
@@ -54,14 +57,6 @@ async fn round_trip() {
         }
         other => panic!("expected the client's close, got {other:?}"),
     }
-}
-
-async fn bounded(future: impl std::future::Future<Output = ()>) {
-    let limit = async {
-        async_io::Timer::after(Duration::from_secs(20)).await;
-        panic!("test timed out");
-    };
-    futures_lite::future::or(future, limit).await
 }
 
 #[test]

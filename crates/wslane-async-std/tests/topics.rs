@@ -2,9 +2,10 @@
 //! published message, in order, whether the publisher queues a burst before any reader has run (one wake,
 //! one write of them all) or publishes again after the readers have written and gone back to waiting.
 
-use std::time::Duration;
+mod support;
 
 use futures_util::StreamExt;
+use support::bounded;
 use wslane_async_std::{Message, PreparedMessage, TopicStats, Topics};
 
 const SUBSCRIBERS: usize = 3;
@@ -56,14 +57,6 @@ async fn publish_to_subscribers() {
     want.delivered = ((BURST + 10) * SUBSCRIBERS) as u64;
     assert_eq!(topics.stats(), want);
     drop(readers);
-}
-
-async fn bounded(future: impl std::future::Future<Output = ()>) {
-    let limit = async {
-        async_io::Timer::after(Duration::from_secs(20)).await;
-        panic!("test timed out");
-    };
-    futures_lite::future::or(future, limit).await
 }
 
 #[test]
