@@ -221,11 +221,11 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.timers.handle(now, self.timers_applying()) {
             Some(TimerAction::SendPing) => self.outgoing.write_control(OpCode::Ping, &[]),
-            Some(TimerAction::KeepaliveExpired) => {
-                self.fail(Input::Failure, Error::KeepaliveTimeout)
+            Some(expired) => {
+                if let Some((input, error)) = expired.failure() {
+                    self.fail(input, error);
+                }
             }
-            Some(TimerAction::WriteExpired) => self.fail(Input::Failure, Error::WriteTimeout),
-            Some(TimerAction::CloseExpired) => self.fail(Input::CloseTimeout, Error::CloseTimeout),
             None => {}
         }
         // A ping or a close frame just queued starts the write timer now.
@@ -239,15 +239,9 @@ impl Connection {
         self.timers.poll(self.timers_applying())
     }
 
-    /// Which timers apply now: keepalive and the close timer as the state table says; the write timer
-    /// while output is queued and the connection still reads (once it stops, the close timer or the
-    /// driver's own ending bounds the wait).
+    /// Which timers apply now ([`Applies::now`]).
     fn timers_applying(&self) -> Applies {
-        Applies {
-            keepalive: self.state.keepalive_applies(),
-            closing: self.state.close_timer_applies(),
-            writing: self.state.can_receive() && self.outgoing.tx.len() > 0,
-        }
+        Applies::now(&self.state, self.outgoing.tx.len() > 0)
     }
 
     /// Bytes to transmit, oldest first, as one slice. Report what was written with

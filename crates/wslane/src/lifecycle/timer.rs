@@ -15,6 +15,8 @@
 
 use core::time::Duration;
 
+use crate::error::Error;
+use crate::lifecycle::state::{Input, Lifecycle};
 use crate::time::Instant;
 
 /// What a timeout asks the connection to do.
@@ -35,6 +37,32 @@ pub(crate) struct Applies {
     pub(crate) closing: bool,
     /// The write timer runs (output is queued, and the connection still reads).
     pub(crate) writing: bool,
+}
+
+impl TimerAction {
+    /// What an expired timer means for the state table and the caller: the input and the error, or
+    /// `None` for a keepalive ping to send.
+    pub(crate) fn failure(self) -> Option<(Input, Error)> {
+        match self {
+            TimerAction::SendPing => None,
+            TimerAction::KeepaliveExpired => Some((Input::Failure, Error::KeepaliveTimeout)),
+            TimerAction::WriteExpired => Some((Input::Failure, Error::WriteTimeout)),
+            TimerAction::CloseExpired => Some((Input::CloseTimeout, Error::CloseTimeout)),
+        }
+    }
+}
+
+impl Applies {
+    /// The timers that apply: keepalive and the close timer as the state table says; the write timer
+    /// while output is queued and the connection still reads (once it stops, the close timer or the
+    /// driver's own ending bounds the wait).
+    pub(crate) fn now(state: &Lifecycle, output_queued: bool) -> Applies {
+        Applies {
+            keepalive: state.keepalive_applies(),
+            closing: state.close_timer_applies(),
+            writing: state.can_receive() && output_queued,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

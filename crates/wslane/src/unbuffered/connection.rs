@@ -577,11 +577,11 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.timers.handle(now, self.timers_applying()) {
             Some(TimerAction::SendPing) => self.held_ping = !self.write_control(OpCode::Ping, &[]),
-            Some(TimerAction::KeepaliveExpired) => {
-                self.fail(Input::Failure, Error::KeepaliveTimeout)
+            Some(expired) => {
+                if let Some((input, error)) = expired.failure() {
+                    self.fail(input, error);
+                }
             }
-            Some(TimerAction::WriteExpired) => self.fail(Input::Failure, Error::WriteTimeout),
-            Some(TimerAction::CloseExpired) => self.fail(Input::CloseTimeout, Error::CloseTimeout),
             None => {}
         }
         self.timers.advance(now, self.timers_applying());
@@ -594,11 +594,7 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
     }
 
     fn timers_applying(&self) -> Applies {
-        Applies {
-            keepalive: self.state.keepalive_applies(),
-            closing: self.state.close_timer_applies(),
-            writing: self.state.can_receive() && self.buffered_output() > 0,
-        }
+        Applies::now(&self.state, self.buffered_output() > 0)
     }
 
     // -----------------------------------------------------------------------------------------------------
