@@ -3,7 +3,7 @@
 use core::fmt;
 use core::num::NonZeroU16;
 
-use crate::error::ProtocolError;
+use crate::error::{ProtocolError, SendError};
 use crate::utf8;
 
 /// A close status code.
@@ -117,6 +117,37 @@ impl From<CloseCode> for u16 {
 
 /// The longest reason a close frame can carry: 125 bytes of control payload less the 2-byte code.
 pub const MAX_REASON_LEN: usize = 123;
+
+/// The body of a close frame this side sends, checked: a code that may be sent (RFC 6455 section 7.4)
+/// and a reason that fits the control payload (section 5.5).
+pub(crate) struct CloseBody {
+    bytes: [u8; 2 + MAX_REASON_LEN],
+    len: usize,
+}
+
+impl CloseBody {
+    /// The body for `code` and `reason`, or the caller's mistake.
+    pub(crate) fn new(code: CloseCode, reason: &str) -> Result<CloseBody, SendError> {
+        if !code.is_sendable() {
+            return Err(SendError::InvalidCloseCode(code.get()));
+        }
+        if reason.len() > MAX_REASON_LEN {
+            return Err(SendError::ControlTooLong);
+        }
+        let mut bytes = [0; 2 + MAX_REASON_LEN];
+        bytes[..2].copy_from_slice(&code.get().to_be_bytes());
+        bytes[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+        Ok(CloseBody {
+            bytes,
+            len: 2 + reason.len(),
+        })
+    }
+
+    /// The bytes to send as the close frame's payload.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
 
 /// Parses and validates the body of a received close frame.
 ///

@@ -15,7 +15,7 @@ use super::buffer::release_if_small;
 use super::state::{Input, Lifecycle, State};
 use super::transmit::{TxBuffer, MIN_BORROWED, MIN_BORROWED_RX};
 use super::Connection;
-use crate::close::{CloseCode, MAX_REASON_LEN};
+use crate::close::{CloseBody, CloseCode};
 use crate::error::SendError;
 use crate::extension::Extension;
 use crate::frame::{DataKind, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
@@ -380,19 +380,10 @@ impl Sender<'_> {
         if !self.state.can_send() {
             return Err(SendError::Closed);
         }
-        if !code.is_sendable() {
-            return Err(SendError::InvalidCloseCode(code.get()));
-        }
-        if reason.len() > MAX_REASON_LEN {
-            return Err(SendError::ControlTooLong);
-        }
-        let mut body = [0; MAX_CONTROL_PAYLOAD];
-        body[..2].copy_from_slice(&code.get().to_be_bytes());
-        body[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+        let body = CloseBody::new(code, reason)?;
         // A pong held back for lack of room goes first: the close stays the last frame we send.
         self.out.release_held_pong();
-        self.out
-            .write_control(OpCode::Close, &body[..2 + reason.len()]);
+        self.out.write_control(OpCode::Close, body.as_bytes());
         self.state.handle(Input::SendClose);
         Ok(())
     }

@@ -21,7 +21,7 @@
 
 use core::fmt;
 
-use crate::close::{CloseCode, MAX_REASON_LEN};
+use crate::close::{CloseBody, CloseCode};
 use crate::config::Config;
 use crate::decoder::{DataChunk, Decoded, Decoder, DecoderConfig, Delivery, Item};
 use crate::error::{Error, ProtocolError, SendError};
@@ -811,21 +811,13 @@ impl<'b, K: MaskKeySource> Connection<'b, K> {
         if !self.state.can_send() {
             return Err(SendError::Closed);
         }
-        if !code.is_sendable() {
-            return Err(SendError::InvalidCloseCode(code.get()));
-        }
-        if reason.len() > MAX_REASON_LEN {
-            return Err(SendError::ControlTooLong);
-        }
+        let body = CloseBody::new(code, reason)?;
         // A ping or pong held back for lack of room goes first: the close stays the last frame sent.
         self.release_held();
         if self.held_ping || self.held_pong.is_some() {
             return Err(SendError::BufferFull);
         }
-        let mut body = [0; MAX_CONTROL_PAYLOAD];
-        body[..2].copy_from_slice(&code.get().to_be_bytes());
-        body[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
-        if !self.write_control(OpCode::Close, &body[..2 + reason.len()]) {
+        if !self.write_control(OpCode::Close, body.as_bytes()) {
             return Err(SendError::BufferFull);
         }
         self.state.handle(Input::SendClose);
