@@ -79,6 +79,20 @@ for crate in "${crates[@]}"; do
     rm -f "$target_dir/package/$crate-${versions[$crate]}.crate"
 done
 
+# Cargo unpacks the overlaid packages under the cargo home, in a directory named after the overlay's path,
+# and reuses an unpacked crate of the same name and version without looking at its contents. With the
+# same checkout path (a CI machine's), an earlier run's core would stand in for this one's, and an adapter
+# would be verified against old code; so those copies go first.
+registry_src=${CARGO_HOME:-$HOME/.cargo}/registry/src
+for crate in "${crates[@]}"; do
+    for stale in "$registry_src"/*/"$crate-${versions[$crate]}"; do
+        if [[ -d $stale ]]; then
+            echo "package: removing an earlier unpacked copy of $crate ${versions[$crate]}"
+            rm -rf "$stale"
+        fi
+    done
+done
+
 # Package and verify them all in one run, so the workspace's unpublished versions overlay the registry.
 cargo package --locked "${packages[@]}" "$@"
 
