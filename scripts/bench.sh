@@ -4,7 +4,8 @@
 # other bench target of the crate), then prints the echo ratio table (scripts/criterion_table.py).
 #
 #   scripts/bench.sh                      # the whole suite
-#   scripts/bench.sh --quick              # criterion's quick mode (CI): a few minutes on 2 cores
+#   scripts/bench.sh --quick              # criterion's quick mode: a few minutes on 2 cores
+#   scripts/bench.sh --smoke              # each benchmark run once, as a test, and no table (CI)
 #   scripts/bench.sh --bench echo         # only some bench targets (repeatable)
 #   scripts/bench.sh --markdown out.md    # also write the tables as a Markdown fragment
 #   scripts/bench.sh -- echo_binary_1KiB  # anything after -- goes to criterion (here: a filter)
@@ -21,9 +22,14 @@ export CARGO_TARGET_DIR
 cargo_args=()
 criterion_args=(--noplot)
 table_args=()
+smoke=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) criterion_args+=(--quick) ;;
+        --smoke)
+            criterion_args+=(--test)
+            smoke=1
+            ;;
         --bench)
             [[ $# -ge 2 ]] || { echo "--bench needs a bench target name" >&2; exit 2; }
             cargo_args+=(--bench "$2")
@@ -40,7 +46,7 @@ while [[ $# -gt 0 ]]; do
             break
             ;;
         -h | --help)
-            sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -55,6 +61,7 @@ done
 # criterion's options).
 [[ ${#cargo_args[@]} -gt 0 ]] || cargo_args=(--bench '*')
 cargo bench -p wslane-benches "${cargo_args[@]}" -- "${criterion_args[@]}"
+((smoke)) && exit 0 # a run as a test measures nothing
 
 echo
 python3 scripts/criterion_table.py "$CARGO_TARGET_DIR/criterion" ${table_args[@]+"${table_args[@]}"}
