@@ -41,15 +41,6 @@ use wslane::{Connection, Event, Sender, State};
 /// # Ok(()) }
 /// ```
 ///
-/// # After an error
-///
-/// A receive call returns the connection's error once, with the close frame already queued, and then
-/// `None` when the ending is over: the close frame written, the transport closed and, after the peer's
-/// protocol error, the peer's remaining input read and discarded until it ends its side, all bounded by
-/// [`Config::close_timeout`](wslane::Config::close_timeout). Receiving until `None` is the clean finish;
-/// dropping the socket at the error also works, but a transport dropped while the peer is still sending
-/// is reset, and the reset can reach the peer before it has read the close frame.
-///
 /// # Slow peers
 ///
 /// `feed`, `send` and the `Sink` wait while the output is at
@@ -95,8 +86,6 @@ pub struct WebSocket<S, R: Runtime> {
     /// Bytes were written since the last transport flush.
     unflushed: bool,
     phase: Phase,
-    /// The ending reads and discards the peer's input until it ends (see [`Phase::Ending`]).
-    drain_input: bool,
     transport_closed: bool,
     /// Every task waiting for the transport to take output. The transport keeps one write waker; it is
     /// given this set, so the reader half's flush never steals the writer half's wake-up.
@@ -115,16 +104,11 @@ pub struct WebSocket<S, R: Runtime> {
 /// The most slices one vectored write takes (frames and received payloads alternate).
 const WRITE_PIECES: usize = 64;
 
-/// The most reads of discarded input in one poll of the ending.
-const DRAIN_READS_PER_POLL: usize = 16;
-
 /// Where the stream is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Open,
-    /// Writing what is left and closing the transport, until the deadline. After a protocol error, also
-    /// reading and discarding what the peer still sends until it ends its side: a transport dropped with
-    /// unread input is reset, and a reset can destroy the close frame before the peer reads it.
+    /// Writing what is left and closing the transport, until the deadline.
     Ending(std::time::Instant),
     Done,
 }
@@ -183,7 +167,6 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             timer: R::timer(),
             unflushed: false,
             phase: Phase::Open,
-            drain_input: false,
             transport_closed: false,
             write_wakers: Arc::default(),
             abort: Arc::default(),
@@ -438,10 +421,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
                 Ok(None) => {}
                 Err(err) => {
                     // The close frame is queued: report the error now; the next polls deliver the close
-                    // frame and close the transport. After a protocol error the peer is there and may
-                    // still be sending, so they also read its input to its end (a timeout means the
-                    // peer is presumed gone).
-                    self.drain_input = matches!(err, wslane::Error::Protocol(_));
+                    // frame and close the transport.
                     self.begin_ending(cx);
                     return Poll::Ready(Some(Err(err.into())));
                 }
@@ -504,37 +484,15 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// Drives the ending; ready when the transport is closed, failed, or the deadline passed.
     fn poll_ending(&mut self, cx: &mut Context<'_>, deadline: std::time::Instant) -> Poll<()> {
         let finished = match self.poll_shutdown(cx) {
-            Poll::Ready(Ok(())) if self.drain_input => self.poll_drain(cx).is_ready(),
             Poll::Ready(_) => true,
-            Poll::Pending => false,
+            Poll::Pending => R::now() >= deadline || self.timer.poll_expired(cx).is_ready(),
         };
-        let finished = finished || R::now() >= deadline || self.timer.poll_expired(cx).is_ready();
         if finished {
             self.phase = Phase::Done;
             Poll::Ready(())
         } else {
             Poll::Pending
         }
-    }
-
-    /// Reads and discards the peer's input; ready at its end (or when reading fails). A peer that sends
-    /// without pause gets a bounded number of reads per poll, so the ending's deadline is still checked.
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut scratch = [0; 4096];
-        for _ in 0..DRAIN_READS_PER_POLL {
-            let Ok(io) = transport(&mut self.io) else {
-                return Poll::Ready(());
-            };
-            match R::poll_read(io, cx, &mut scratch) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(()),
-                Poll::Ready(Ok(_)) => {}
-                Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(_)) => return Poll::Ready(()),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
     }
 
     /// Fires the connection's timer when due and arms the runtime's timer for the next deadline.

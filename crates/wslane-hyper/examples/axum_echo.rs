@@ -58,9 +58,6 @@ async fn upgrade(ws: WebSocketUpgrade) -> Response {
 /// Echoes every data message until the connection ends, each reply queued straight from the received
 /// payload.
 async fn echo(ws: &mut WebSocket) -> Result<(), Error> {
-    // After an error, receiving goes on to the end, so that the peer reads the close frame before the
-    // transport closes (see "After an error" in the socket's docs); the first error is returned then.
-    let mut first_error = None;
     while let Some(result) = ws
         .recv_with_reply(|event, sender| match event {
             Event::Text(text) => sender.send_text(text),
@@ -69,9 +66,7 @@ async fn echo(ws: &mut WebSocket) -> Result<(), Error> {
         })
         .await
     {
-        if let Err(err) = result.and_then(|sent| sent.map_err(Error::from)) {
-            first_error.get_or_insert(err);
-        }
+        result??;
     }
-    first_error.map_or(Ok(()), Err)
+    Ok(())
 }

@@ -113,9 +113,6 @@ fn http_response(status: &str, fields: &[(&str, &str)], body: &str) -> Vec<u8> {
 /// payload, borrowed (no owned message, no allocation), and the replies go out together when the received
 /// input runs dry, so a client that pipelines many messages gets many replies per write.
 async fn echo(ws: &mut WebSocketStream<TcpStream>) -> Result<(), Error> {
-    // After an error, receiving goes on to the end, so that the peer reads the close frame before the
-    // transport closes (see "After an error" in the socket's docs); the first error is returned then.
-    let mut first_error = None;
     while let Some(result) = ws
         .recv_with_reply(|event, sender| match event {
             Event::Text(text) => sender.send_text(text),
@@ -124,9 +121,7 @@ async fn echo(ws: &mut WebSocketStream<TcpStream>) -> Result<(), Error> {
         })
         .await
     {
-        if let Err(err) = result.and_then(|sent| sent.map_err(Error::from)) {
-            first_error.get_or_insert(err);
-        }
+        result??;
     }
-    first_error.map_or(Ok(()), Err)
+    Ok(())
 }
