@@ -196,7 +196,8 @@ install_wstest
 
 # ---- the examples, built once
 
-build=(--profile conformance --quiet) # see the profile in Cargo.toml
+profile=conformance # see the profile in Cargo.toml
+build=(--profile "$profile" --quiet)
 declare -A seen
 shared_names=0
 examples_of() { # adapter: its examples, one a line
@@ -220,18 +221,18 @@ cargo build "${build[@]}"
 
 # Each adapter's examples are copied to target/autobahn/bin/<adapter>/, so runs of different adapters can go
 # side by side. When two adapters name their examples alike, cargo links both to the same
-# target/conformance/examples/ path (and warns of the collision); then a build of each package alone, which
+# target/$profile/examples/ path (and warns of the collision); then a build of each package alone, which
 # compiles nothing after the one above, links its binaries there again before the copy.
 bin=$out/bin
 rm -rf "$bin"
 for adapter in "${adapters[@]}"; do
     mapfile -t names < <(examples_of "$adapter")
     if [ "$shared_names" = 1 ]; then
-        cargo build --profile conformance --quiet -p "wslane-$adapter" "${names[@]/#/--example=}" "${feature_args[@]}"
+        cargo build --profile "$profile" --quiet -p "wslane-$adapter" "${names[@]/#/--example=}" "${feature_args[@]}"
     fi
     mkdir -p "$bin/$adapter"
     for example in "${names[@]}"; do
-        cp "target/conformance/examples/$example" "$bin/$adapter/"
+        cp "target/$profile/examples/$example" "$bin/$adapter/"
     done
 done
 # How a process ended, from its exit status.

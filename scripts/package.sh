@@ -75,16 +75,13 @@ meta = json.load(sys.stdin)
 print("target-directory", meta["target_directory"])
 for p in meta["packages"]:
     print(p["name"], p["version"])')
-for crate in "${crates[@]}"; do
-    rm -f "$target_dir/package/$crate-${versions[$crate]}.crate"
-done
-
-# Cargo unpacks the overlaid packages under the cargo home, in a directory named after the overlay's path,
-# and reuses an unpacked crate of the same name and version without looking at its contents. With the
-# same checkout path (a CI machine's), an earlier run's core would stand in for this one's, and an adapter
-# would be verified against old code; so those copies go first.
+# An earlier run's packages go first, and so do its unpacked copies: cargo unpacks the overlaid packages
+# under the cargo home, in a directory named after the overlay's path, and reuses an unpacked crate of the
+# same name and version without looking at its contents. With the same checkout path (a CI machine's), an
+# earlier run's core would stand in for this one's, and an adapter would be verified against old code.
 registry_src=${CARGO_HOME:-$HOME/.cargo}/registry/src
 for crate in "${crates[@]}"; do
+    rm -f "$target_dir/package/$crate-${versions[$crate]}.crate"
     for stale in "$registry_src"/*/"$crate-${versions[$crate]}"; do
         if [[ -d $stale ]]; then
             echo "package: removing an earlier unpacked copy of $crate ${versions[$crate]}"
