@@ -1,7 +1,8 @@
 //! The wslane core as an echo server, driven by hand the way an adapter drives it: read into
 //! `read_buffer`/`handle_read`, take events with `poll_event_with` until the input is used up, answering
-//! each data message from the borrowed payload through the event's `Sender` (one copy, into the output),
-//! and transmit with `poll_transmit`/`advance_transmit` when the input runs dry (or the output is full).
+//! each data message from the borrowed payload through the event's `Sender`, and transmit with
+//! `poll_transmit_vectored`/`advance_transmit` when the input runs dry (or the output is full), as the
+//! async driver writes: payloads of 512 bytes or more go out from the receive buffer, not copied.
 
 use wslane::{Config, Connection, Event, Instant, SendError};
 
@@ -59,13 +60,26 @@ impl WslaneCore {
     }
 }
 
-/// Transmits everything queued into `sink`; returns the byte count.
+/// The most pieces handed to `sink` per transmit, as the async driver's vectored write takes.
+const PIECES: usize = 64;
+
+/// Transmits everything queued into `sink`, piece by piece (a vectored write); returns the byte count.
 fn transmit(conn: &mut Connection, sink: &mut impl FnMut(&[u8])) -> usize {
-    let out = conn.poll_transmit();
-    let n = out.len();
-    sink(out);
-    conn.advance_transmit(Instant::ZERO, n);
-    n
+    let mut total = 0;
+    loop {
+        let mut pieces = [&[][..]; PIECES];
+        let count = conn.poll_transmit_vectored(&mut pieces);
+        if count == 0 {
+            return total;
+        }
+        let mut n = 0;
+        for piece in &pieces[..count] {
+            sink(piece);
+            n += piece.len();
+        }
+        conn.advance_transmit(Instant::ZERO, n);
+        total += n;
+    }
 }
 
 impl Echo for WslaneCore {

@@ -98,7 +98,7 @@ impl Shared {
         }
         let slot = match side {
             Some(Side::Read) => {
-                self.reader_woken.store(false, Ordering::Relaxed);
+                self.reader_polled();
                 &mut inner.reader
             }
             Some(Side::Write) => &mut inner.writer,
@@ -109,6 +109,11 @@ impl Shared {
             _ => *slot = Some(waker.clone()),
         }
         Check::Running
+    }
+
+    /// The reader polled, registered already: a wake-up from now on is not redundant.
+    pub(crate) fn reader_polled(&self) {
+        self.reader_woken.store(false, Ordering::Relaxed);
     }
 
     /// Wakes the task receiving, so that it writes out what was just queued.

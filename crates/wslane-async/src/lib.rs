@@ -37,6 +37,7 @@ mod split;
 mod stream;
 pub mod tls;
 pub mod topics;
+mod wakers;
 
 pub use abort::AbortHandle;
 pub use connect::{connect, connect_gated, connect_with};

@@ -3,14 +3,13 @@
 use core::future::poll_fn;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
-use std::sync::{Arc, Mutex};
-use std::task::Wake;
-use std::vec::Vec;
+use std::sync::Arc;
 
 use futures_core::Stream;
 
 use crate::abort::{self, AbortHandle, Check, Side};
 use crate::runtime::{Runtime, Timer, Transport};
+use crate::wakers::WakerGroup;
 use crate::{Error, TrySendError, TrySendPreparedError};
 use wslane::CloseCode;
 use wslane::Instant;
@@ -89,7 +88,7 @@ pub struct WebSocket<S, R: Runtime> {
     transport_closed: bool,
     /// Every task waiting for the transport to take output. The transport keeps one write waker; it is
     /// given this set, so the reader half's flush never steals the writer half's wake-up.
-    write_wakers: Arc<WakerSet>,
+    write_wakers: WakerGroup,
     /// Shared with every [`AbortHandle`] of this socket.
     abort: Arc<abort::Shared>,
     /// The abort was carried out: the transport is gone.
@@ -98,11 +97,20 @@ pub struct WebSocket<S, R: Runtime> {
     abort_reported: bool,
     /// Every task waiting for the connection's timer, for the same reason: a writer blocked on a full
     /// transport polls the timer too (for the write timeout), and must not steal the reader's wake-up.
-    timer_wakers: Arc<WakerSet>,
+    timer_wakers: WakerGroup,
+    /// The task that last joined `timer_wakers` for the armed deadline, and the group's wake count then.
+    timer_waiting: Option<(Waker, usize)>,
+    /// The task last registered with the abort handles as the receiver.
+    reader_registered: Option<Waker>,
 }
 
 /// The most slices one vectored write takes (frames and received payloads alternate).
 const WRITE_PIECES: usize = 64;
+
+/// The slices of a usual write: a frame, a payload sent on from the receive buffer, the frames after it.
+/// The arrays of slices are made for every write; making two of [`WRITE_PIECES`] cost a 16 KiB echo
+/// about 500 instructions a message (`docs/performance-notes.md`).
+const FEW_PIECES: usize = 4;
 
 /// Where the stream is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,38 +119,6 @@ enum Phase {
     /// Writing what is left and closing the transport, until the deadline.
     Ending(std::time::Instant),
     Done,
-}
-
-/// Wakers that all wake when the transport can take more output.
-#[derive(Debug, Default)]
-struct WakerSet(Mutex<Vec<Waker>>);
-
-impl WakerSet {
-    fn insert(&self, waker: &Waker) {
-        let mut wakers = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !wakers.iter().any(|w| w.will_wake(waker)) {
-            wakers.push(waker.clone());
-        }
-    }
-}
-
-impl Wake for WakerSet {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let wakers = core::mem::take(
-            &mut *self
-                .0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        wakers.into_iter().for_each(Waker::wake);
-    }
 }
 
 impl<S, R: Runtime> core::fmt::Debug for WebSocket<S, R> {
@@ -168,11 +144,13 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             unflushed: false,
             phase: Phase::Open,
             transport_closed: false,
-            write_wakers: Arc::default(),
+            write_wakers: WakerGroup::default(),
             abort: Arc::default(),
             aborted: false,
             abort_reported: false,
-            timer_wakers: Arc::default(),
+            timer_wakers: WakerGroup::default(),
+            timer_waiting: None,
+            reader_registered: None,
         }
     }
 
@@ -222,7 +200,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     pub fn try_send(&mut self, message: Message) -> Result<(), TrySendError> {
         // No task to register: a task waiting on this socket is woken by the abort handle itself.
         if self.aborted || self.abort.was_asked() {
-            let waker = Waker::from(Arc::clone(&self.write_wakers));
+            let waker = self.write_wakers.waker().clone();
             if let Err(err) = self.check_abort(&Context::from_waker(&waker), None) {
                 return Err(TrySendError::Failed(err));
             }
@@ -256,7 +234,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         message: &PreparedMessage,
     ) -> Result<(), TrySendPreparedError> {
         if self.aborted || self.abort.was_asked() {
-            let waker = Waker::from(Arc::clone(&self.write_wakers));
+            let waker = self.write_wakers.waker().clone();
             if let Err(err) = self.check_abort(&Context::from_waker(&waker), None) {
                 return Err(TrySendPreparedError::Failed(err));
             }
@@ -278,8 +256,25 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         if self.aborted {
             return Err(Error::Aborted);
         }
+        let reading = matches!(side, Some(Side::Read));
+        if reading
+            && !self.abort.was_asked()
+            && self
+                .reader_registered
+                .as_ref()
+                .is_some_and(|task| task.will_wake(cx.waker()))
+        {
+            // Registered already, and no abort asked for: no lock needed.
+            self.abort.reader_polled();
+            return Ok(());
+        }
         let (code, reason) = match self.abort.check(side, cx.waker()) {
-            Check::Running => return Ok(()),
+            Check::Running => {
+                if reading {
+                    self.reader_registered = Some(cx.waker().clone());
+                }
+                return Ok(());
+            }
             Check::Abort(code, reason) => (code, reason),
             Check::Aborted => (CloseCode::GOING_AWAY, std::string::String::new()),
         };
@@ -292,7 +287,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
                 && !self.conn.is_output_full()
                 && self.conn.sender().close(code, &reason).is_ok()
             {
-                let _ = self.poll_write_queued(&mut cx);
+                let _ = self.poll_write_queued(&mut cx, &mut None);
             }
             if let Some(io) = self.io.as_mut() {
                 let _ = R::poll_close(Pin::new(io), &mut cx);
@@ -301,7 +296,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         self.io = None;
         self.transport_closed = true;
         // Whoever waits on the transport's write side.
-        Waker::from(Arc::clone(&self.write_wakers)).wake();
+        self.write_wakers.wake();
         Err(Error::Aborted)
     }
 
@@ -393,7 +388,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// Writes queued output while the output buffer is full.
     fn poll_room(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         while self.conn.is_output_full() {
-            core::task::ready!(self.poll_write_queued(cx))?;
+            core::task::ready!(self.poll_write_queued(cx, &mut None))?;
         }
         Poll::Ready(Ok(()))
     }
@@ -411,6 +406,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             return aborted;
         }
         loop {
+            let mut turn = None;
             match self.phase {
                 Phase::Open => {}
                 Phase::Ending(deadline) => return self.poll_ending(cx, deadline).map(|()| None),
@@ -429,14 +425,14 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             // The received input is used up: before waiting for more, write out everything queued (replies
             // fed while handling that input, pongs, a close reply) in as few writes as possible. A full
             // transport must not stop reading, so this is best effort.
-            if let Poll::Ready(Err(err)) = self.poll_flush_queued(cx) {
+            if let Poll::Ready(Err(err)) = self.poll_flush_queued(cx, &mut turn) {
                 return self.transport_failed(err);
             }
             if self.conn.should_close_transport() {
                 self.begin_ending(cx);
                 continue;
             }
-            if self.poll_timers(cx).is_ready() {
+            if self.poll_timers(cx, &mut turn).is_ready() {
                 continue;
             }
             let buf = self.conn.read_buffer(1);
@@ -446,11 +442,11 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             };
             match R::poll_read(io, cx, buf) {
                 Poll::Ready(Ok(0)) => {
-                    let now = self.now();
+                    let now = self.now(&mut turn);
                     self.conn.handle_eof(now);
                 }
                 Poll::Ready(Ok(n)) => {
-                    let now = self.now();
+                    let now = self.now(&mut turn);
                     self.conn.handle_read(now, n);
                 }
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
@@ -497,12 +493,16 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
 
     /// Fires the connection's timer when due and arms the runtime's timer for the next deadline.
     /// Ready when a timeout was handled (so there may be new work).
-    pub(crate) fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_timers(
+        &mut self,
+        cx: &mut Context<'_>,
+        turn: &mut Option<Instant>,
+    ) -> Poll<()> {
         let Some(deadline) = self.conn.poll_timeout() else {
             self.armed = None;
             return Poll::Pending;
         };
-        let now = self.now();
+        let now = self.now(turn);
         if deadline <= now {
             self.conn.handle_timeout(now);
             return Poll::Ready(());
@@ -511,54 +511,76 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
             self.timer
                 .reset(self.epoch + deadline.elapsed_since_epoch());
             self.armed = Some(deadline);
+            self.timer_waiting = None;
         }
-        self.timer_wakers.insert(cx.waker());
-        let waker = Waker::from(Arc::clone(&self.timer_wakers));
-        match self.timer.poll_expired(&mut Context::from_waker(&waker)) {
+        // The same task polling again for the same deadline, with no wake-up since it joined the timer's
+        // group, is still registered: polling the timer again would only register it again.
+        if let Some((task, wakes)) = &self.timer_waiting {
+            if *wakes == self.timer_wakers.wakes() && task.will_wake(cx.waker()) {
+                return Poll::Pending;
+            }
+        }
+        let wakes = self.timer_wakers.wakes();
+        let timer = &mut self.timer;
+        match self.timer_wakers.poll(cx, |cx| timer.poll_expired(cx)) {
+            Poll::Pending => {
+                self.timer_waiting = Some((cx.waker().clone(), wakes));
+                Poll::Pending
+            }
             Poll::Ready(()) => {
                 // Trust the clock, not the timer: handle_timeout ignores an early call.
                 self.armed = None;
-                let now = self.now();
+                let now = self.clock();
                 self.conn.handle_timeout(now);
                 Poll::Ready(())
             }
-            Poll::Pending => Poll::Pending,
         }
     }
 
-    fn now(&self) -> Instant {
+    /// The connection's time now, read from the runtime's clock.
+    fn clock(&self) -> Instant {
         Instant::from_duration(R::now().saturating_duration_since(self.epoch))
+    }
+
+    /// The time of `turn`: read from the clock once, when first needed, and shared by everything the turn
+    /// does without waiting (a turn of the receive loop writes, checks the timers and reads at one
+    /// instant, rather than reading the clock three times a message).
+    fn now(&self, turn: &mut Option<Instant>) -> Instant {
+        *turn.get_or_insert_with(|| self.clock())
     }
 
     /// Writes queued output until none is left or the transport would block. While it blocks, the
     /// connection's timers still run: a timeout that fails the connection (the write timeout above all)
     /// ends the wait with the connection's error, inside an [`std::io::ErrorKind::TimedOut`] error
     /// (converted back by `Error::from`), and starts closing the transport.
-    pub(crate) fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let waker = self.write_waker(cx);
-        let mut write_cx = Context::from_waker(&waker);
+    pub(crate) fn poll_write_queued(
+        &mut self,
+        cx: &mut Context<'_>,
+        turn: &mut Option<Instant>,
+    ) -> Poll<std::io::Result<()>> {
         loop {
             // Frames and the payloads sent on from the receive buffer, written together without copying.
-            let mut pieces = [&[][..]; WRITE_PIECES];
-            let count = self.conn.poll_transmit_vectored(&mut pieces);
-            if count == 0 {
+            let Some(written) = write_pieces::<S, R, FEW_PIECES>(
+                &mut self.conn,
+                &mut self.io,
+                &self.write_wakers,
+                cx,
+            ) else {
                 return Poll::Ready(Ok(()));
-            }
-            let slices = pieces.map(std::io::IoSlice::new);
-            match R::poll_write_vectored(transport(&mut self.io)?, &mut write_cx, &slices[..count])
-            {
+            };
+            match written {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                 }
                 Poll::Ready(Ok(n)) => {
-                    let now = self.now();
+                    let now = self.now(turn);
                     self.conn.advance_transmit(now, n);
                     self.unflushed = true;
                 }
                 Poll::Ready(Err(err)) if err.kind() == std::io::ErrorKind::Interrupted => {}
                 Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
                 Poll::Pending => {
-                    if self.poll_timers(cx).is_pending() {
+                    if self.poll_timers(cx, turn).is_pending() {
                         return Poll::Pending;
                     }
                     if let Some(err) = self.failed_while_writing(cx) {
@@ -572,7 +594,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     /// Writes all queued output and flushes the transport, for a sending call: fails once aborted.
     pub(crate) fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.check_abort(cx, Some(Side::Write))?;
-        self.poll_flush_queued(cx).map_err(Error::from)
+        self.poll_flush_queued(cx, &mut None).map_err(Error::from)
     }
 
     /// After a timeout fired while the transport would not take output: if it failed the connection,
@@ -588,25 +610,22 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     }
 
     /// Writes all queued output and flushes the transport.
-    fn poll_flush_queued(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        if let Err(err) = core::task::ready!(self.poll_write_queued(cx)) {
+    fn poll_flush_queued(
+        &mut self,
+        cx: &mut Context<'_>,
+        turn: &mut Option<Instant>,
+    ) -> Poll<std::io::Result<()>> {
+        if let Err(err) = core::task::ready!(self.poll_write_queued(cx, turn)) {
             return Poll::Ready(Err(err));
         }
         if self.unflushed {
-            let waker = self.write_waker(cx);
-            core::task::ready!(R::poll_flush(
-                transport(&mut self.io)?,
-                &mut Context::from_waker(&waker)
-            ))?;
+            let mut io = transport(&mut self.io)?;
+            core::task::ready!(self
+                .write_wakers
+                .poll(cx, |cx| R::poll_flush(io.as_mut(), cx)))?;
             self.unflushed = false;
         }
         Poll::Ready(Ok(()))
-    }
-
-    /// The waker to give the transport's write side: it wakes every task waiting to write, this one too.
-    fn write_waker(&self, cx: &Context<'_>) -> Waker {
-        self.write_wakers.insert(cx.waker());
-        Waker::from(Arc::clone(&self.write_wakers))
     }
 
     /// Flushes what is queued, then closes the transport (once).
@@ -614,7 +633,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
         if self.transport_closed {
             return Poll::Ready(Ok(()));
         }
-        core::task::ready!(self.poll_flush_queued(cx))?;
+        core::task::ready!(self.poll_flush_queued(cx, &mut None))?;
         core::task::ready!(R::poll_close(transport(&mut self.io)?, cx))?;
         self.transport_closed = true;
         Poll::Ready(Ok(()))
@@ -681,6 +700,36 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
 }
 
 /// The transport, unless an abort dropped it.
+/// Writes queued pieces with one vectored write, from an array of `N` slices made for this write (a
+/// small one costs less to make); `None` when nothing is queued. When the array is full and smaller than
+/// [`WRITE_PIECES`], more may be queued: the write is made from an array of that size instead.
+fn write_pieces<S: Unpin, R: Transport<S>, const N: usize>(
+    conn: &mut Connection,
+    io: &mut Option<S>,
+    wakers: &WakerGroup,
+    cx: &Context<'_>,
+) -> Option<Poll<std::io::Result<usize>>> {
+    let mut pieces = [&[][..]; N];
+    let count = conn.poll_transmit_vectored(&mut pieces);
+    if count == 0 {
+        return None;
+    }
+    if count == N && N < WRITE_PIECES {
+        return write_pieces::<S, R, WRITE_PIECES>(conn, io, wakers, cx);
+    }
+    let mut slices = [std::io::IoSlice::new(&[]); N];
+    for (slice, piece) in slices.iter_mut().zip(&pieces[..count]) {
+        *slice = std::io::IoSlice::new(piece);
+    }
+    let mut io = match transport(io) {
+        Ok(io) => io,
+        Err(err) => return Some(Poll::Ready(Err(err))),
+    };
+    Some(wakers.poll(cx, |cx| {
+        R::poll_write_vectored(io.as_mut(), cx, &slices[..count])
+    }))
+}
+
 fn transport<S: Unpin>(io: &mut Option<S>) -> std::io::Result<Pin<&mut S>> {
     io.as_mut()
         .map(Pin::new)
