@@ -5,8 +5,9 @@
 //! server_rounds <library> <binary|text> <size in bytes> <rounds>
 //! ```
 //!
-//! It prints the wall-clock time per message of the rounds (after the check). `library` is one of `wslane_core`, `wslane_tokio`, `fastwebsockets`, `tokio_websockets`,
-//! `tokio_tungstenite`. The harness is the one of the `server` bench (`wslane_benches::server`), checked
+//! It prints the wall-clock time per message of the rounds (after the check). `library` is one of
+//! `wslane_core`, `wslane_tokio`, `fastwebsockets`, `tokio_websockets`, `tokio_tungstenite`, or `floor`
+//! (no WebSocket: the input written back, the cost of the harness itself). The harness is the one of the `server` bench (`wslane_benches::server`), checked
 //! once before the rounds. Instructions per message: run twice with different `rounds` and divide the
 //! difference by the extra messages (`rounds` × the case's batch), which cancels the setup:
 //!
@@ -21,14 +22,19 @@ use std::time::{Duration, Instant};
 use wslane_benches::echo::{Case, Echo};
 use wslane_benches::frames::Kind;
 use wslane_benches::server::{
-    CoreServer, Fastwebsockets, ServerOnly, TokioTungstenite, TokioWebsockets, WslaneTokio,
+    CoreServer, Fastwebsockets, Floor, ServerOnly, TokioTungstenite, TokioWebsockets, WslaneTokio,
 };
 
 /// Runs `rounds` rounds after the check; returns their wall-clock time.
 fn run<E: Echo>(case: &Case, rounds: usize) -> Duration {
     let mut harness = E::new(case);
-    harness.verify(case);
-    let expected = case.expected_output().len();
+    let expected = if E::NAME == <Floor as wslane_benches::server::Server>::NAME {
+        // The whole input, written back.
+        case.input().len()
+    } else {
+        harness.verify(case);
+        case.expected_output().len()
+    };
     let started = Instant::now();
     for _ in 0..rounds {
         assert_eq!(black_box(harness.round()), expected, "bytes echoed");
@@ -55,6 +61,7 @@ fn main() {
         "fastwebsockets" => run::<ServerOnly<Fastwebsockets>>(&case, rounds),
         "tokio_websockets" => run::<ServerOnly<TokioWebsockets>>(&case, rounds),
         "tokio_tungstenite" => run::<ServerOnly<TokioTungstenite>>(&case, rounds),
+        "floor" => run::<ServerOnly<Floor>>(&case, rounds),
         other => panic!("unknown library {other}"),
     };
     let messages = rounds * case.batch;

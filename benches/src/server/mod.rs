@@ -145,6 +145,40 @@ impl Server for TokioTungstenite {
     }
 }
 
+/// No WebSocket at all: the input written back as it was read, 16 KiB at a time. What any server spends
+/// on the harness (the copy of every read and write, the runtime, the task), a floor under every library;
+/// not an echo (the frames go back masked), so it has no `Echo::verify` and only
+/// `server_rounds` runs it.
+#[derive(Debug)]
+pub struct Floor;
+
+/// The buffer [`Floor`] reads into: a 16 KiB frame's worth, so that it stays in the first-level cache.
+const FLOOR_BUFFER: usize = 16 << 10;
+
+impl Server for Floor {
+    const NAME: &'static str = "floor";
+
+    async fn serve(mut stream: Replay) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = vec![0; FLOOR_BUFFER];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) => return,
+                Ok(n) => {
+                    if let Err(err) = stream.write_all(&buf[..n]).await {
+                        eprintln!("{}: {err}", Self::NAME);
+                        return;
+                    }
+                }
+                Err(err) => {
+                    eprintln!("{}: {err}", Self::NAME);
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// The wslane core driven by hand ([`WslaneCore`]), its transmitted bytes copied into a scratch area as
 /// [`Replay`] copies writes.
 #[derive(Debug)]

@@ -10,8 +10,9 @@
 //!   a machine word at a time, inlined into the caller: a 20-byte frame is two 8-byte and one 4-byte XOR,
 //!   with no dispatch;
 //! - on x86, up to 255 bytes take the SSE2 kernel, inlined (SSE2 is baseline on x86_64: nothing to detect);
-//! - on x86, from 256 bytes to under 64 KiB, one call to the AVX2 kernel if the CPU has AVX2, else to
-//!   SSE2; from 64 KiB, where memory bandwidth bounds both widths and AVX2 measured slightly slower, SSE2.
+//! - on x86, from 256 bytes to under 1 MiB, one call to the AVX2 kernel if the CPU has AVX2, else to
+//!   SSE2; from 1 MiB, where the buffer is out of cache, memory bandwidth bounds both widths and AVX2
+//!   measured slightly slower, SSE2.
 //!   With `std`,
 //!   AVX2 is detected by `std::is_x86_feature_detected!` (once; after that a cached load and a test);
 //!   without `std`, by `cfg!(target_feature = "avx2")` at compile time. From 1 KiB the kernel first masks

@@ -33,8 +33,9 @@ pub(super) fn short(buf: &mut [u8], key: [u8; 4]) {
 }
 
 /// Masks `buf` (at least [`LONG_MIN`] bytes) with a key already rotated to its first byte, with AVX2 if
-/// the CPU has it and the buffer is below [`AVX2_BELOW`], else SSE2. Out of line, so that callers of [`apply_mask`](super::apply_mask) neither
-/// grow by the detection nor save registers for it on the short paths.
+/// the CPU has it and the buffer is below [`AVX2_BELOW`], else SSE2. Out of line, so that callers of
+/// [`apply_mask`](super::apply_mask) neither grow by the detection nor save registers for it on the short
+/// paths.
 #[inline(never)]
 pub(super) fn long(buf: &mut [u8], key: [u8; 4]) {
     if buf.len() < AVX2_BELOW && has_avx2() {
@@ -45,9 +46,12 @@ pub(super) fn long(buf: &mut [u8], key: [u8; 4]) {
     }
 }
 
-/// AVX2 is used below this length. Larger buffers outgrow the first-level cache, memory bandwidth bounds
-/// both widths, and the 256-bit loop measured 1 to 3 % slower than SSE2 there (`benches/benches/mask.rs`).
-const AVX2_BELOW: usize = 64 << 10;
+/// AVX2 is used below this length. On a buffer of 1 MiB, out of cache, memory bandwidth bounds both
+/// widths and the 256-bit loop measured 1 to 3 % slower than SSE2 (`benches/benches/mask.rs`). The pieces
+/// a connection unmasks are smaller (a read's worth, at most 64 KiB) and were just received, so they are
+/// in cache, where AVX2 does half the work: a server echoing 1 MiB messages in 64 KiB reads spent about
+/// 4 % less time per message with it (`server_rounds`, `docs/performance-notes.md`).
+const AVX2_BELOW: usize = 1 << 20;
 
 /// Whether the CPU supports AVX2: detected once and cached by `std`, or known at compile time.
 #[inline]
