@@ -10,18 +10,36 @@ use std::vec::Vec;
 /// The tasks of one group, woken together, and how many times they were.
 #[derive(Debug, Default)]
 struct WakerSet {
-    tasks: Mutex<Vec<Waker>>,
+    tasks: Mutex<Tasks>,
     wakes: AtomicUsize,
 }
 
+/// The waiting tasks: the first in place, so the common case (one task waits, is woken, waits again)
+/// allocates nothing; the others (the second half of a split socket) in a list.
+#[derive(Debug, Default)]
+struct Tasks {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
 impl WakerSet {
-    fn insert(&self, waker: &Waker) {
-        let mut wakers = self
-            .tasks
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tasks> {
+        self.tasks
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !wakers.iter().any(|w| w.will_wake(waker)) {
-            wakers.push(waker.clone());
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn insert(&self, waker: &Waker) {
+        let mut tasks = self.lock();
+        let Tasks { first, more } = &mut *tasks;
+        match first {
+            None => *first = Some(waker.clone()),
+            Some(first) if first.will_wake(waker) => {}
+            Some(_) => {
+                if !more.iter().any(|w| w.will_wake(waker)) {
+                    more.push(waker.clone());
+                }
+            }
         }
     }
 }
@@ -32,14 +50,13 @@ impl Wake for WakerSet {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let wakers = core::mem::take(
-            &mut *self
-                .tasks
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
+        // Taken out of the lock first: a task woken here may run at once on another thread and join again.
+        let (first, more) = {
+            let mut tasks = self.lock();
+            (tasks.first.take(), core::mem::take(&mut tasks.more))
+        };
         self.wakes.fetch_add(1, Ordering::AcqRel);
-        wakers.into_iter().for_each(Waker::wake);
+        first.into_iter().chain(more).for_each(Waker::wake);
     }
 }
 
@@ -145,6 +162,20 @@ mod tests {
         assert_eq!(b.0.load(Ordering::SeqCst), 1);
         group.wake();
         assert_eq!(a.0.load(Ordering::SeqCst), 1, "a wake-up empties the group");
+    }
+
+    #[test]
+    fn one_waiting_task_is_kept_in_place() {
+        let group = WakerGroup::default();
+        let task = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&task));
+        for round in 1..=3 {
+            group.join(&waker);
+            group.join(&waker);
+            assert_eq!(group.set.lock().more.capacity(), 0, "no list for one task");
+            group.wake();
+            assert_eq!(task.0.load(Ordering::SeqCst), round);
+        }
     }
 
     #[test]
