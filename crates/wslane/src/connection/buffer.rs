@@ -33,6 +33,11 @@ pub(crate) struct RxBuffer {
     /// Bytes still missing of the frame being received, as the decoder announced them (see
     /// [`expect`](Self::expect)); 0 when unknown.
     frame_rest: usize,
+    /// An allocation handed over earlier ([`take_pinned`](Self::take_pinned)) and given back once its
+    /// payloads were sent, kept for the next hand-over while large frames keep coming: large echoed
+    /// messages then alternate between two allocations, their room already initialised and recently in
+    /// cache, instead of a new one allocated and zero-filled per message.
+    reusable: Option<Vec<u8>>,
 }
 
 /// The room offered to a connection's first read, and again after a large buffer was released.
@@ -95,6 +100,7 @@ impl Default for RxBuffer {
             large_frame: false,
             pinned: 0,
             frame_rest: 0,
+            reusable: None,
         }
     }
 }
@@ -138,10 +144,21 @@ impl RxBuffer {
         if self.start == self.end && self.pinned == 0 {
             self.start = 0;
             self.end = 0;
-            if self.buf.capacity() > KEEP_WHEN_IDLE.max(min) && !self.large_frame {
-                self.buf = Vec::new();
-                self.read_size = FIRST_READ;
+            if !self.large_frame {
+                self.reusable = None;
+                if self.buf.capacity() > KEEP_WHEN_IDLE.max(min) {
+                    self.buf = Vec::new();
+                    self.read_size = FIRST_READ;
+                }
             }
+        }
+    }
+
+    /// Keeps `buf`, an allocation handed over earlier, for the next hand-over, while large frames keep
+    /// coming (otherwise it is freed now, as any buffer that large would be).
+    pub(crate) fn keep_for_reuse(&mut self, buf: Vec<u8>) {
+        if self.large_frame {
+            self.reusable = Some(buf);
         }
     }
 
@@ -233,13 +250,25 @@ impl RxBuffer {
         if self.pinned == 0 || self.buf.capacity() - self.end >= self.room_wanted(min) {
             return None;
         }
-        let mut fresh = Vec::new();
-        // A refusal leaves the buffer pinned where it is: it then grows in place (the pinned bytes keep
-        // their offsets), as every buffer did before payloads were borrowed.
-        fresh
-            .try_reserve_exact(self.buf.capacity().max(self.len() + min))
-            .ok()?;
-        fresh.extend_from_slice(&self.buf[self.start..self.end]);
+        let needed = self.buf.capacity().max(self.len() + min);
+        let mut fresh = match self.reusable.take() {
+            // Its room is initialised already: the data is copied over the front of it.
+            Some(buf) if buf.capacity() >= needed => buf,
+            _ => {
+                let mut fresh = Vec::new();
+                // A refusal leaves the buffer pinned where it is: it then grows in place (the pinned
+                // bytes keep their offsets), as every buffer did before payloads were borrowed.
+                fresh.try_reserve_exact(needed).ok()?;
+                fresh
+            }
+        };
+        let data = &self.buf[self.start..self.end];
+        if fresh.len() >= data.len() {
+            fresh[..data.len()].copy_from_slice(data);
+        } else {
+            fresh.clear();
+            fresh.extend_from_slice(data);
+        }
         self.end -= self.start;
         self.start = 0;
         self.pinned = 0;
@@ -312,6 +341,48 @@ mod tests {
         rx.consume(5);
         rx.release_if_idle();
         assert_eq!(rx.buf.capacity(), 0, "released after a small frame");
+    }
+
+    #[test]
+    fn a_handed_over_buffer_given_back_is_reused_while_large_frames_come() {
+        let mut rx = RxBuffer::default();
+        let large = KEEP_WHEN_IDLE * 2;
+        rx.extend(&alloc::vec![b'x'; large]);
+        rx.consume(large);
+        // The frame's payload is queued from here, and the next frame has begun.
+        rx.pin(large);
+        rx.extend(b"next");
+        let first = rx.take_pinned(large).expect("handed over");
+        let (first_at, first_capacity) = (first.as_ptr(), first.capacity());
+        assert_eq!(rx.data_mut(), b"next");
+
+        // Its payloads sent, it comes back, and the next hand-over continues in it.
+        rx.keep_for_reuse(first);
+        rx.extend(&alloc::vec![b'y'; large - 4]);
+        rx.consume(large);
+        rx.pin(rx.end);
+        rx.extend(b"more");
+        let second = rx.take_pinned(large).expect("handed over");
+        assert_eq!(
+            rx.buf.as_ptr(),
+            first_at,
+            "continued in the given-back buffer"
+        );
+        assert_eq!(rx.buf.capacity(), first_capacity);
+        assert_eq!(rx.data_mut(), b"more");
+
+        // After a small frame, a buffer given back is freed at once, and a kept one on release.
+        rx.pin(0);
+        rx.consume(4);
+        rx.extend(b"small");
+        rx.consume(5);
+        rx.keep_for_reuse(second);
+        assert!(rx.reusable.is_none(), "not kept after a small frame");
+        rx.large_frame = true;
+        rx.keep_for_reuse(alloc::vec![0; large]);
+        rx.large_frame = false;
+        rx.release_if_idle();
+        assert!(rx.reusable.is_none(), "released with the receive buffer");
     }
 
     #[test]

@@ -304,6 +304,9 @@ impl Connection {
         // Output queued by a command since the last call with the time starts its wait here.
         self.timers.advance(now, self.timers_applying());
         self.outgoing.tx.advance(n);
+        if let Some(buf) = self.outgoing.tx.take_freed() {
+            self.incoming.reuse_rx(buf);
+        }
         self.incoming.pin_rx(self.outgoing.tx.borrowed_end());
         if n > 0 {
             self.timers.on_transmit(self.timers_applying().writing);

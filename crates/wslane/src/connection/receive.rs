@@ -140,6 +140,11 @@ impl Incoming {
         self.rx.take_pinned(min)
     }
 
+    /// A handed-over receive buffer whose queued payloads were all sent, for the next hand-over.
+    pub(super) fn reuse_rx(&mut self, buf: Vec<u8>) {
+        self.rx.keep_for_reuse(buf);
+    }
+
     /// `n` bytes were read into [`spare`](Self::spare).
     pub(super) fn commit(&mut self, n: usize) {
         self.rx.commit(n);

@@ -70,6 +70,9 @@ pub(crate) struct TxBuffer {
     /// Receive buffers handed over while payloads in them were queued; the first has id `retired_base`.
     retired: VecDeque<Vec<u8>>,
     retired_base: usize,
+    /// The last retired buffer, once no queued payload points into it and none other is retired: the
+    /// receive side takes it back for its next hand-over (see [`take_freed`](Self::take_freed)).
+    freed: Option<Vec<u8>>,
     /// Entries of `borrowed` in the receive buffer, and the end of the last one.
     rx_count: usize,
     rx_end: usize,
@@ -232,9 +235,20 @@ impl TxBuffer {
                 Source::Shared(_) => None,
             })
             .unwrap_or(self.retired_base + self.retired.len());
-        while self.retired_base < oldest_needed && self.retired.pop_front().is_some() {
+        while self.retired_base < oldest_needed {
+            let Some(buf) = self.retired.pop_front() else {
+                break;
+            };
             self.retired_base += 1;
+            // Kept only when it was the last one: the receive buffer and this one are then the two
+            // allocations the hand-over had, no more.
+            self.freed = self.retired.is_empty().then_some(buf);
         }
+    }
+
+    /// A retired buffer that was freed, for the receive buffer to reuse instead of allocating.
+    pub(crate) fn take_freed(&mut self) -> Option<Vec<u8>> {
+        self.freed.take()
     }
 
     /// Makes room for `needed` more bytes of frames. Drops what was transmitted only when they would not
