@@ -1,7 +1,7 @@
 //! An open connection's I/O: firing its timers, delivering its events to the handler, writing its output
 //! (the 101 response first), and reading its socket into it, paused while its output is full.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 
 use mio::net::TcpStream;
@@ -137,6 +137,10 @@ impl Core {
     }
 }
 
+/// The most slices one write takes: a frame header and its payload are two, so this is 32 echoed
+/// messages of 512 bytes or more (smaller ones are copied into one slice with their headers).
+const WRITE_PIECES: usize = 64;
+
 /// Writes the 101 response, then the connection's output, until done or the socket would block; `now`
 /// dates the transmissions (the write timeout runs from the last one).
 fn write_open(socket: &mut TcpStream, open: &mut Open, now: Instant) -> io::Result<()> {
@@ -154,11 +158,20 @@ fn write_open(socket: &mut TcpStream, open: &mut Open, now: Instant) -> io::Resu
         open.head_written = 0;
     }
     loop {
-        let out = open.conn.poll_transmit();
-        if out.is_empty() {
-            return Ok(());
-        }
-        match socket.write(out) {
+        // One vectored write: payloads echoed from the receive buffer go out from there, uncopied.
+        let written = {
+            let mut pieces = [&[][..]; WRITE_PIECES];
+            let count = open.conn.poll_transmit_vectored(&mut pieces);
+            if count == 0 {
+                return Ok(());
+            }
+            let mut slices = [IoSlice::new(&[]); WRITE_PIECES];
+            for (slice, piece) in slices.iter_mut().zip(&pieces[..count]) {
+                *slice = IoSlice::new(piece);
+            }
+            socket.write_vectored(&slices[..count])
+        };
+        match written {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => open.conn.advance_transmit(now, n),
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
