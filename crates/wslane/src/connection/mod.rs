@@ -303,8 +303,7 @@ impl Connection {
     pub fn advance_transmit(&mut self, now: Instant, n: usize) {
         // Output queued by a command since the last call with the time starts its wait here.
         self.timers.advance(now, self.timers_applying());
-        self.outgoing.tx.advance(n);
-        if let Some(buf) = self.outgoing.tx.take_freed() {
+        if let Some(buf) = self.outgoing.tx.advance(n) {
             self.incoming.reuse_rx(buf);
         }
         self.incoming.pin_rx(self.outgoing.tx.borrowed_end());

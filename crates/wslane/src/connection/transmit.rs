@@ -70,9 +70,6 @@ pub(crate) struct TxBuffer {
     /// Receive buffers handed over while payloads in them were queued; the first has id `retired_base`.
     retired: VecDeque<Vec<u8>>,
     retired_base: usize,
-    /// The last retired buffer, once no queued payload points into it and none other is retired: the
-    /// receive side takes it back for its next hand-over (see [`take_freed`](Self::take_freed)).
-    freed: Option<Vec<u8>>,
     /// Entries of `borrowed` in the receive buffer, and the end of the last one.
     rx_count: usize,
     rx_end: usize,
@@ -177,8 +174,10 @@ impl TxBuffer {
         self.retired = VecDeque::new();
     }
 
-    /// `n` bytes were transmitted.
-    pub(crate) fn advance(&mut self, mut n: usize) {
+    /// `n` bytes were transmitted. Returns the retired receive buffer this freed last, if no other is
+    /// retired any more, for the receive side to reuse instead of allocating.
+    pub(crate) fn advance(&mut self, mut n: usize) -> Option<Vec<u8>> {
+        let mut freed = None;
         while n > 0 {
             let Some(borrowed) = self.borrowed.front_mut() else {
                 self.start = (self.start + n).min(self.buf.len());
@@ -202,7 +201,9 @@ impl TxBuffer {
                 {
                     self.rx_count -= 1;
                 }
-                self.free_retired();
+                if let Some(buf) = self.free_retired() {
+                    freed = Some(buf);
+                }
             }
         }
         if self.start == self.buf.len() && self.borrowed.is_empty() {
@@ -218,12 +219,15 @@ impl TxBuffer {
                 self.borrowed = VecDeque::new();
             }
         }
+        freed
     }
 
-    /// Frees the retired buffers no queued payload points into any more.
-    fn free_retired(&mut self) {
+    /// Frees the retired buffers no queued payload points into any more, and returns the last of them
+    /// if it was the last one retired: the receive buffer and it are then the two allocations the
+    /// hand-over had, no more.
+    fn free_retired(&mut self) -> Option<Vec<u8>> {
         if self.retired.is_empty() {
-            return;
+            return None;
         }
         // Shared frames may stand before the first payload of a retired buffer.
         let oldest_needed = self
@@ -235,20 +239,15 @@ impl TxBuffer {
                 Source::Shared(_) => None,
             })
             .unwrap_or(self.retired_base + self.retired.len());
+        let mut last = None;
         while self.retired_base < oldest_needed {
             let Some(buf) = self.retired.pop_front() else {
                 break;
             };
             self.retired_base += 1;
-            // Kept only when it was the last one: the receive buffer and this one are then the two
-            // allocations the hand-over had, no more.
-            self.freed = self.retired.is_empty().then_some(buf);
+            last = Some(buf);
         }
-    }
-
-    /// A retired buffer that was freed, for the receive buffer to reuse instead of allocating.
-    pub(crate) fn take_freed(&mut self) -> Option<Vec<u8>> {
-        self.freed.take()
+        last.filter(|_| self.retired.is_empty())
     }
 
     /// Makes room for `needed` more bytes of frames. Drops what was transmitted only when they would not
