@@ -11,7 +11,8 @@ above 1 means wslane is faster. Like is compared with like:
   - and the core against every implementation.
 
 For the server-only groups (server_<kind>_<size>, benches/benches/server.rs) it prints wslane-tokio against
-the core and every peer, each server fed replayed frames with no client in the loop.
+the core, its own owned-message echo (recv then feed) and every peer, each server fed replayed frames with
+no client in the loop.
 
 Usage: criterion_table.py [CRITERION_DIR] [--markdown FILE] [--estimate slope|mean|median]
 """
@@ -30,7 +31,7 @@ ADAPTER = "wslane_tokio"
 SYNC_PEERS = ["tungstenite"]
 ASYNC_PEERS = ["fastwebsockets", "tokio_websockets"]
 ALL_OTHERS = ["tungstenite", "wslane_tokio", "fastwebsockets", "tokio_websockets"]
-SERVER_PEERS = ["wslane_core", "fastwebsockets", "tokio_websockets", "tokio_tungstenite"]
+SERVER_PEERS = ["wslane_core", "wslane_tokio_owned", "fastwebsockets", "tokio_websockets", "tokio_tungstenite"]
 
 
 def load(criterion_dir, estimate):

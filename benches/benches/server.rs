@@ -16,6 +16,7 @@ use criterion::{
 use wslane_benches::echo::{Case, Echo};
 use wslane_benches::server::{
     CoreServer, Fastwebsockets, ServerOnly, TokioTungstenite, TokioWebsockets, WslaneTokio,
+    WslaneTokioOwned,
 };
 
 fn bench<E: Echo>(group: &mut BenchmarkGroup<'_, WallTime>, case: &Case) {
@@ -42,6 +43,7 @@ fn server(c: &mut Criterion) {
         }
         bench::<CoreServer>(&mut group, &case);
         bench::<ServerOnly<WslaneTokio>>(&mut group, &case);
+        bench::<ServerOnly<WslaneTokioOwned>>(&mut group, &case);
         bench::<ServerOnly<Fastwebsockets>>(&mut group, &case);
         bench::<ServerOnly<TokioWebsockets>>(&mut group, &case);
         bench::<ServerOnly<TokioTungstenite>>(&mut group, &case);

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! It prints the wall-clock time per message of the rounds (after the check). `library` is one of
-//! `wslane_core`, `wslane_tokio`, `fastwebsockets`, `tokio_websockets`, `tokio_tungstenite`, or `floor`
+//! `wslane_core`, `wslane_tokio`, `wslane_tokio_owned` (owned messages: `recv` then `feed`), `fastwebsockets`, `tokio_websockets`, `tokio_tungstenite`, or `floor`
 //! (no WebSocket: the input written back, the cost of the harness itself). The harness is the one of the `server` bench (`wslane_benches::server`), checked
 //! once before the rounds. Instructions per message: run twice with different `rounds` and divide the
 //! difference by the extra messages (`rounds` × the case's batch), which cancels the setup:
@@ -23,6 +23,7 @@ use wslane_benches::echo::{Case, Echo};
 use wslane_benches::frames::Kind;
 use wslane_benches::server::{
     CoreServer, Fastwebsockets, Floor, ServerOnly, TokioTungstenite, TokioWebsockets, WslaneTokio,
+    WslaneTokioOwned,
 };
 
 /// Runs `rounds` rounds after the check; returns their wall-clock time.
@@ -58,6 +59,7 @@ fn main() {
     let elapsed = match library.as_str() {
         "wslane_core" => run::<CoreServer>(&case, rounds),
         "wslane_tokio" => run::<ServerOnly<WslaneTokio>>(&case, rounds),
+        "wslane_tokio_owned" => run::<ServerOnly<WslaneTokioOwned>>(&case, rounds),
         "fastwebsockets" => run::<ServerOnly<Fastwebsockets>>(&case, rounds),
         "tokio_websockets" => run::<ServerOnly<TokioWebsockets>>(&case, rounds),
         "tokio_tungstenite" => run::<ServerOnly<TokioTungstenite>>(&case, rounds),

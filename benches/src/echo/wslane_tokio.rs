@@ -43,6 +43,26 @@ where
     Ok(())
 }
 
+/// Serves one connection on `stream` as an application holding owned messages does: `recv` then `feed`
+/// for each data message (the payload copied out of the receive buffer once, then sent from its own
+/// allocation), the queued replies written when the input runs dry.
+///
+/// # Errors
+///
+/// What the connection failed with.
+pub async fn serve_owned<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+) -> Result<(), wslane_tokio::Error> {
+    let mut ws = WebSocketStream::new(stream, Connection::server(Instant::ZERO, Config::default()));
+    while let Some(message) = ws.recv().await {
+        let message = message?;
+        if message.is_data() {
+            ws.feed(message).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The wslane-tokio echo server and its client.
 #[derive(Debug)]
 pub struct WslaneTokio {

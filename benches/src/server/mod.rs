@@ -93,6 +93,21 @@ impl Server for WslaneTokio {
     }
 }
 
+/// wslane-tokio with owned messages: `recv` then `feed`, as in [`crate::echo::wslane_tokio::serve_owned`]
+/// (the way tokio-websockets' and tokio-tungstenite's servers echo).
+#[derive(Debug)]
+pub struct WslaneTokioOwned;
+
+impl Server for WslaneTokioOwned {
+    const NAME: &'static str = "wslane_tokio_owned";
+
+    async fn serve(stream: Replay) {
+        if let Err(err) = echo::wslane_tokio::serve_owned(stream).await {
+            eprintln!("{}: {err}", Self::NAME);
+        }
+    }
+}
+
 /// fastwebsockets: `read_frame` then `write_frame`, as in [`crate::echo::fastwebsockets`].
 #[derive(Debug)]
 pub struct Fastwebsockets;

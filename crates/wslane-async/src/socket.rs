@@ -205,12 +205,22 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
                 return Err(TrySendError::Failed(err));
             }
         }
-        match self.conn.send(&message) {
+        // A data message is taken (its payload not copied) when the output has room: the one refusal
+        // that hands the message back cannot happen then.
+        let data = matches!(message, Message::Text(_) | Message::Binary(_));
+        let result = if data && !self.conn.is_output_full() {
+            self.conn.send_owned(message)
+        } else {
+            match self.conn.send(&message) {
+                Err(wslane::SendError::BufferFull) => return Err(TrySendError::Full(message)),
+                result => result,
+            }
+        };
+        match result {
             Ok(()) => {
                 self.abort.wake_reader();
                 Ok(())
             }
-            Err(wslane::SendError::BufferFull) => Err(TrySendError::Full(message)),
             Err(err) => Err(TrySendError::Failed(err.into())),
         }
     }
@@ -640,7 +650,9 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
     }
 
     /// Queues `message` without flushing, waiting first while the output buffer is full (backpressure).
-    /// Flush with [`flush`](Self::flush), or use [`send`](Self::send) for both.
+    /// Flush with [`flush`](Self::flush), or use [`send`](Self::send) for both. A data payload of 2 KiB
+    /// or more is written from the message's own allocation, not copied (see
+    /// [`Connection::send_owned`](wslane::Connection::send_owned)).
     pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
         poll_fn(|cx| self.poll_ready_to_send(cx)).await?;
         self.queue(message)
@@ -695,7 +707,7 @@ impl<S: Unpin, R: Transport<S>> WebSocket<S, R> {
 
     /// Queues a message on the connection.
     pub(crate) fn queue(&mut self, message: Message) -> Result<(), Error> {
-        Ok(self.conn.send(&message)?)
+        Ok(self.conn.send_owned(message)?)
     }
 }
 

@@ -166,7 +166,7 @@ impl<S: Transport> WebSocket<S> {
         if self.conn.is_output_full() {
             self.write_queued()?;
         }
-        Ok(self.conn.send(&message)?)
+        Ok(self.conn.send_owned(message)?)
     }
 
     /// Queues `message` and writes everything queued.

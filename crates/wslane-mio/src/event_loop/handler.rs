@@ -175,7 +175,7 @@ impl Context<'_> {
     /// gone), and with [`Error::Send`] for what the core refuses, notably
     /// [`SendError::BufferFull`](wslane::SendError::BufferFull) when its output is at its limit.
     pub fn send(&mut self, id: ConnectionId, message: Message) -> Result<(), Error> {
-        Ok(self.conn(id)?.send(&message)?)
+        Ok(self.conn(id)?.send_owned(message)?)
     }
 
     /// Queues a text message, as [`send`](Self::send), without an owned message.

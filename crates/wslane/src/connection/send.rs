@@ -18,7 +18,7 @@ use super::Connection;
 use crate::close::{CloseBody, CloseCode};
 use crate::error::SendError;
 use crate::extension::Extension;
-use crate::frame::{DataKind, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
+use crate::frame::{apply_mask, DataKind, FrameHeader, OpCode, MAX_CONTROL_PAYLOAD};
 use crate::mask_keys::MaskKeySource;
 use crate::message::Message;
 use crate::prepared::{Frame, PreparedMessage};
@@ -121,6 +121,22 @@ impl Outgoing {
             frame_opcode = OpCode::Continuation;
             frame_rsv = 0;
         }
+    }
+
+    /// Writes an owned data message: a payload of [`MIN_BORROWED`] or more that goes out as one frame
+    /// without an extension is queued in its own allocation (masked there by a client) instead of copied.
+    fn write_owned(&mut self, kind: DataKind, payload: Vec<u8>) -> Result<(), SendError> {
+        let size = self.fragment_size.unwrap_or(usize::MAX);
+        if self.extension.is_some() || payload.len() < MIN_BORROWED || payload.len() > size {
+            return self.write_message(kind, &payload, Received::NONE);
+        }
+        let mut payload = payload;
+        let header = self.header(kind.opcode(), true, 0, payload.len() as u64);
+        if let Some(key) = header.mask {
+            apply_mask(&mut payload, key, 0);
+        }
+        self.tx.push_owned(&header, payload);
+        Ok(())
     }
 
     /// Encodes a message through the extension, if any, and writes it.
@@ -364,6 +380,43 @@ impl Sender<'_> {
         }
     }
 
+    /// Queues an owned message, as [`send`](Self::send) does, taking it: a text or binary payload of 2 KiB
+    /// or more that goes out as one frame (no extension encodes it, no
+    /// [`fragment_size`](crate::Config::fragment_size) splits it) is not copied into the output. The queue
+    /// keeps the payload's allocation, masked in place on a client, writes it from there with
+    /// [`Connection::poll_transmit_vectored`], and frees it once it is transmitted. Smaller payloads are
+    /// copied, as a separate piece would cost a vectored write more than the copy.
+    ///
+    /// Fails as [`send`](Self::send) does, with the message dropped; [`SendError::BufferFull`] is checked
+    /// first, so a caller that wants the message back when the output is full checks
+    /// [`is_output_full`](Self::is_output_full) before.
+    ///
+    /// ```
+    /// use wslane::{Config, Connection, Instant, Message};
+    ///
+    /// let mut server = Connection::server(Instant::ZERO, Config::default());
+    /// server.send_owned(Message::Binary(vec![7; 4096])).unwrap();
+    /// let mut pieces = [&[][..]; 4];
+    /// let n = server.poll_transmit_vectored(&mut pieces);
+    /// // The header, then the payload from its own allocation.
+    /// assert_eq!(n, 2);
+    /// assert_eq!(pieces[0], &[0x82, 0x7e, 0x10, 0x00]);
+    /// assert_eq!(pieces[1], &[7; 4096][..]);
+    /// ```
+    pub fn send_owned(&mut self, message: Message) -> Result<(), SendError> {
+        match message {
+            Message::Text(text) => {
+                self.check_data_send()?;
+                self.out.write_owned(DataKind::Text, text.into_bytes())
+            }
+            Message::Binary(data) => {
+                self.check_data_send()?;
+                self.out.write_owned(DataKind::Binary, data)
+            }
+            other => self.send(&other),
+        }
+    }
+
     /// Queues a ping (payload at most 125 bytes).
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
         self.send_control(OpCode::Ping, payload)
@@ -460,6 +513,12 @@ impl Connection {
     /// Queues an owned message. See [`Sender::send`].
     pub fn send(&mut self, message: &Message) -> Result<(), SendError> {
         self.sender().send(message)
+    }
+
+    /// Queues an owned message, taking it: a large payload is written from its own allocation instead of
+    /// copied. See [`Sender::send_owned`].
+    pub fn send_owned(&mut self, message: Message) -> Result<(), SendError> {
+        self.sender().send_owned(message)
     }
 
     /// Queues a message framed once for many connections. See [`Sender::send_prepared`].

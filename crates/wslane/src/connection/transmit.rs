@@ -9,7 +9,8 @@
 //!
 //! A prepared message ([`PreparedMessage`](crate::prepared::PreparedMessage)) is queued the same way: the
 //! queue holds a reference to its shared, already framed bytes, and many connections transmit the same
-//! allocation.
+//! allocation. So is the large payload of an owned message ([`Sender::send_owned`](super::Sender::send_owned)):
+//! the queue takes its allocation (masked in place by a client) and frees it once it is transmitted.
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -31,7 +32,7 @@ pub(crate) const MIN_BORROWED_RX: usize = 512;
 
 /// Bytes transmitted from where they are rather than copied: `range` of `source`, after `at` bytes of the
 /// encoded frames.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Borrowed {
     at: usize,
     range: Range<usize>,
@@ -39,7 +40,7 @@ struct Borrowed {
 }
 
 /// Where borrowed bytes are.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 enum Source {
     /// The receive buffer.
     Rx,
@@ -47,6 +48,8 @@ enum Source {
     Retired(usize),
     /// A prepared message's framed bytes, shared with other connections.
     Shared(Arc<[u8]>),
+    /// An owned message's payload, taken over from the caller.
+    Owned(Vec<u8>),
 }
 
 /// Output waiting to be transmitted: the encoded frames in `buf[start..]`, with received payloads
@@ -236,7 +239,7 @@ impl TxBuffer {
             .find_map(|borrowed| match borrowed.source {
                 Source::Retired(id) => Some(id),
                 Source::Rx => Some(self.retired_base + self.retired.len()),
-                Source::Shared(_) => None,
+                Source::Shared(_) | Source::Owned(_) => None,
             })
             .unwrap_or(self.retired_base + self.retired.len());
         let mut last = None;
@@ -296,6 +299,20 @@ impl TxBuffer {
         });
     }
 
+    /// Appends a frame whose payload, an allocation taken over (already masked when the header has a key),
+    /// is transmitted from where it is and freed once transmitted.
+    pub(crate) fn push_owned(&mut self, header: &FrameHeader, payload: Vec<u8>) {
+        let head = header.to_bytes();
+        self.reserve(head.len());
+        self.buf.extend_from_slice(&head);
+        self.borrowed_len += payload.len();
+        self.borrowed.push_back(Borrowed {
+            at: self.buf.len(),
+            range: 0..payload.len(),
+            source: Source::Owned(payload),
+        });
+    }
+
     /// Appends bytes already encoded: whole frames, copied.
     pub(crate) fn push_bytes(&mut self, bytes: &[u8]) {
         self.reserve(bytes.len());
@@ -324,6 +341,7 @@ fn bytes_of<'a>(
         Source::Rx => rx,
         Source::Retired(id) => retired.get(id - base).map_or(&[][..], |b| b),
         Source::Shared(bytes) => bytes,
+        Source::Owned(bytes) => bytes,
     };
     source.get(borrowed.range.clone()).unwrap_or(&[])
 }
