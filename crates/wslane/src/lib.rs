@@ -47,6 +47,8 @@ pub mod utf8;
 
 #[cfg(feature = "alloc")]
 pub mod connection;
+#[cfg(feature = "alloc")]
+mod copy;
 #[cfg(feature = "deflate")]
 pub mod deflate;
 #[cfg(feature = "alloc")]

@@ -66,7 +66,7 @@ impl Message {
     pub fn from_event(event: &Event<'_>) -> Option<Message> {
         Some(match *event {
             Event::Text(text) => Message::Text(text.into()),
-            Event::Binary(data) => Message::Binary(data.into()),
+            Event::Binary(data) => Message::Binary(crate::copy::to_vec(data)),
             Event::Ping(data) => Message::Ping(data.into()),
             Event::Pong(data) => Message::Pong(data.into()),
             Event::Close { code, reason } => Message::Close(Some(CloseFrame {

@@ -231,7 +231,7 @@ impl Incoming {
             }
             // The decoder keeps the message within its limit; so does the buffer's capacity.
             reserve_within(&mut self.message, payload.len(), self.max_message_size);
-            self.message.extend_from_slice(&self.rx.bytes()[payload]);
+            crate::copy::extend(&mut self.message, &self.rx.bytes()[payload]);
             return Ok(message_end.then_some(Source::Assembled));
         }
         // Encoded by the extension: decode, enforcing the limit on the decoded size.

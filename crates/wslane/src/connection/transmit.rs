@@ -276,7 +276,7 @@ impl TxBuffer {
         self.reserve(head.len() + payload.len());
         self.buf.extend_from_slice(&head);
         let at = self.buf.len();
-        self.buf.extend_from_slice(payload);
+        crate::copy::extend(&mut self.buf, payload);
         if let Some(key) = header.mask {
             apply_mask(&mut self.buf[at..], key, 0);
         }
