@@ -123,8 +123,9 @@ impl Outgoing {
         }
     }
 
-    /// Writes an owned data message: a payload of [`MIN_BORROWED`] or more that goes out as one frame
-    /// without an extension is queued in its own allocation (masked there by a client) instead of copied.
+    /// Writes an owned data message: a payload of [`MIN_BORROWED`] or more that goes out as one frame, on a
+    /// connection without an extension, is queued in its own allocation (masked there by a client) instead
+    /// of copied.
     fn write_owned(&mut self, kind: DataKind, payload: Vec<u8>) -> Result<(), SendError> {
         let size = self.fragment_size.unwrap_or(usize::MAX);
         if self.extension.is_some() || payload.len() < MIN_BORROWED || payload.len() > size {
@@ -381,11 +382,12 @@ impl Sender<'_> {
     }
 
     /// Queues an owned message, as [`send`](Self::send) does, taking it: a text or binary payload of 2 KiB
-    /// or more that goes out as one frame (no extension encodes it, no
-    /// [`fragment_size`](crate::Config::fragment_size) splits it) is not copied into the output. The queue
-    /// keeps the payload's allocation, masked in place on a client, writes it from there with
-    /// [`Connection::poll_transmit_vectored`], and frees it once it is transmitted. Smaller payloads are
-    /// copied, as a separate piece would cost a vectored write more than the copy.
+    /// or more that goes out as one frame (no extension negotiated, no
+    /// [`fragment_size`](crate::Config::fragment_size) splitting it) is not copied into the output. The
+    /// queue keeps the payload's allocation (its whole capacity), masked in place on a client, writes it
+    /// from there with [`Connection::poll_transmit_vectored`], and frees it once it is transmitted. Smaller
+    /// payloads are copied, as a separate piece would cost a vectored write more than the copy, and so is
+    /// everything on a connection with an extension, which encodes the message into output of its own.
     ///
     /// Fails as [`send`](Self::send) does, with the message dropped; [`SendError::BufferFull`] is checked
     /// first, so a caller that wants the message back when the output is full checks
