@@ -5,7 +5,9 @@
 #   x86_64, baseline      the masking dispatch: the portable words, the SSE2 kernel (64 to 255 bytes), and
 #                         SSE2 as the long kernel (256 bytes up; Miri reports no AVX2); the SSE2 kernels
 #                         called directly; masking in the send buffer; UTF-8 validation (simdutf8's code);
-#                         received text handed out by `from_utf8_unchecked` (connection/receive.rs)
+#                         received text handed out by `from_utf8_unchecked` (connection/receive.rs);
+#                         copies made forward and backward, and text copied into a `String` without a
+#                         second check (copy.rs)
 #   x86_64, +avx2         the same masking tests with AVX2 enabled, so the long path runs the AVX2 kernel
 #   aarch64 (interpreted) the masking tests through the NEON kernel (Miri interprets any target; nothing
 #                         is run natively)
@@ -38,6 +40,11 @@ utf8_tests=(
     utf8::tests::fails_fast_on_impossible_prefixes
     utf8::tests::truncated_character_fails_at_finish
 )
+# Payload copies, both ways, and the copied text made a `String` unchecked.
+copy_tests=(
+    copy::tests::a_copy_in_the_slow_position_is_made_backward_and_is_exact
+    copy::tests::copies_are_exact_wherever_they_land
+)
 # Received text, masked and split at every byte, through the connection to `from_utf8_unchecked`.
 text_tests=(
     single_frame_masked_text_received_by_a_server
@@ -56,7 +63,7 @@ run() {
 
 run "x86_64 baseline, unit tests" \
     cargo "+$toolchain" miri test -p wslane --lib --target-dir target/miri/x86_64 \
-    -- --exact "${mask_tests[@]}" "${utf8_tests[@]}"
+    -- --exact "${mask_tests[@]}" "${utf8_tests[@]}" "${copy_tests[@]}"
 run "x86_64 baseline, received text" \
     cargo "+$toolchain" miri test -p wslane --test rfc_examples --test connection \
     --target-dir target/miri/x86_64 -- --exact "${text_tests[@]}"

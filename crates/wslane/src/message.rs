@@ -65,7 +65,7 @@ impl Message {
     #[must_use]
     pub fn from_event(event: &Event<'_>) -> Option<Message> {
         Some(match *event {
-            Event::Text(text) => Message::Text(text.into()),
+            Event::Text(text) => Message::Text(crate::copy::to_string(text)),
             Event::Binary(data) => Message::Binary(crate::copy::to_vec(data)),
             Event::Ping(data) => Message::Ping(data.into()),
             Event::Pong(data) => Message::Pong(data.into()),
