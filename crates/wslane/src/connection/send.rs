@@ -126,12 +126,11 @@ impl Outgoing {
     /// Writes an owned data message: a payload of [`MIN_BORROWED`] or more that goes out as one frame, on a
     /// connection without an extension, is queued in its own allocation (masked there by a client) instead
     /// of copied.
-    fn write_owned(&mut self, kind: DataKind, payload: Vec<u8>) -> Result<(), SendError> {
+    fn write_owned(&mut self, kind: DataKind, mut payload: Vec<u8>) -> Result<(), SendError> {
         let size = self.fragment_size.unwrap_or(usize::MAX);
         if self.extension.is_some() || payload.len() < MIN_BORROWED || payload.len() > size {
             return self.write_message(kind, &payload, Received::NONE);
         }
-        let mut payload = payload;
         let header = self.header(kind.opcode(), true, 0, payload.len() as u64);
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key, 0);

@@ -286,31 +286,17 @@ impl TxBuffer {
     /// Ranges come in the order they were received (the receive buffer does not move while any is queued).
     pub(crate) fn push_borrowed(&mut self, header: &FrameHeader, range: Range<usize>) {
         debug_assert!(header.mask.is_none());
-        let head = header.to_bytes();
-        self.reserve(head.len());
-        self.buf.extend_from_slice(&head);
-        self.borrowed_len += range.len();
+        self.push_bytes(&header.to_bytes());
         self.rx_count += 1;
         self.rx_end = range.end;
-        self.borrowed.push_back(Borrowed {
-            at: self.buf.len(),
-            range,
-            source: Source::Rx,
-        });
+        self.push_piece(range, Source::Rx);
     }
 
     /// Appends a frame whose payload, an allocation taken over (already masked when the header has a key),
     /// is transmitted from where it is and freed once transmitted.
     pub(crate) fn push_owned(&mut self, header: &FrameHeader, payload: Vec<u8>) {
-        let head = header.to_bytes();
-        self.reserve(head.len());
-        self.buf.extend_from_slice(&head);
-        self.borrowed_len += payload.len();
-        self.borrowed.push_back(Borrowed {
-            at: self.buf.len(),
-            range: 0..payload.len(),
-            source: Source::Owned(payload),
-        });
+        self.push_bytes(&header.to_bytes());
+        self.push_piece(0..payload.len(), Source::Owned(payload));
     }
 
     /// Appends bytes already encoded: whole frames, copied.
@@ -321,11 +307,16 @@ impl TxBuffer {
 
     /// Appends whole frames shared with other connections, transmitted from where they are.
     pub(crate) fn push_shared(&mut self, frames: Arc<[u8]>) {
-        self.borrowed_len += frames.len();
+        self.push_piece(0..frames.len(), Source::Shared(frames));
+    }
+
+    /// Queues `range` of `source`, transmitted from where it is after the frames encoded so far.
+    fn push_piece(&mut self, range: Range<usize>, source: Source) {
+        self.borrowed_len += range.len();
         self.borrowed.push_back(Borrowed {
             at: self.buf.len(),
-            range: 0..frames.len(),
-            source: Source::Shared(frames),
+            range,
+            source,
         });
     }
 }
