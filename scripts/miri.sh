@@ -9,6 +9,9 @@
 #                         copies made forward and backward, and text copied into a `String` without a
 #                         second check (copy.rs)
 #   x86_64, +avx2         the same masking tests with AVX2 enabled, so the long path runs the AVX2 kernel
+#   x86_64, +avx512f      the UTF-8 tests with AVX-512 F and BW enabled, so chunks of 64 bytes and more run
+#     +avx512bw           the AVX-512 validation kernel, and masked text of 256 bytes and more the fused
+#                         unmasking kernel, its partial blocks at three alignments (utf8/avx512.rs)
 #   aarch64 (interpreted) the masking tests through the NEON kernel (Miri interprets any target; nothing
 #                         is run natively)
 #
@@ -39,6 +42,7 @@ utf8_tests=(
     utf8::tests::split_characters_are_carried_over
     utf8::tests::fails_fast_on_impossible_prefixes
     utf8::tests::truncated_character_fails_at_finish
+    utf8::tests::feed_masked_small_cases
 )
 # Payload copies, both ways, and the copied text made a `String` unchecked.
 copy_tests=(
@@ -71,6 +75,10 @@ run "x86_64 +avx2, masking" \
     env RUSTFLAGS="-C target-feature=+avx2" \
     cargo "+$toolchain" miri test -p wslane --lib --target-dir target/miri/x86_64-avx2 \
     -- --exact "${mask_tests[@]}"
+run "x86_64 +avx512f +avx512bw, UTF-8" \
+    env RUSTFLAGS="-C target-feature=+avx512f,+avx512bw" \
+    cargo "+$toolchain" miri test -p wslane --lib --target-dir target/miri/x86_64-avx512 \
+    -- --exact "${utf8_tests[@]}"
 run "aarch64 NEON, masking" \
     cargo "+$toolchain" miri test -p wslane --lib --target aarch64-unknown-linux-gnu \
     --target-dir target/miri/aarch64 -- --exact "${mask_tests[@]}"

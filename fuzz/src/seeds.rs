@@ -336,6 +336,15 @@ fn utf8(seeds: &mut Vec<Seed>) {
         let data = [&first[..], &second[..], bytes].concat();
         push(seeds, t, name, data);
     }
+    // Long enough for the fused kernel of the masked pass (chunks of 4 × 80 and 4 × 200 bytes), valid
+    // and with a surrogate deep inside.
+    let long = "aé€𝄞 Жx你".repeat(40);
+    let mut broken = long.clone().into_bytes();
+    broken.splice(500..500, *b"\xed\xa0\x80");
+    for (name, bytes) in [("long", long.as_bytes()), ("long-surrogate", &broken[..])] {
+        let data = [&[7, 1, 2, 3][..], &[80, 200, 0, 0], bytes].concat();
+        push(seeds, t, name, data);
+    }
 }
 
 fn extension_header(seeds: &mut Vec<Seed>) {

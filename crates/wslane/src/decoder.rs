@@ -250,15 +250,23 @@ impl Decoder {
         let avail = (received as u64).min(frame.remaining) as usize;
         if avail > frame.seen {
             let fresh = &mut buf[start + frame.seen..start + avail];
-            if let Some(key) = frame.header.mask {
-                let phase = (frame.done % 4) as usize + frame.seen;
-                apply_mask(fresh, key, phase);
-            }
-            if frame.header.opcode.is_data() {
-                if let Some(utf8) = self.message.as_mut().and_then(|m| m.utf8.as_mut()) {
-                    utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+            let phase = (frame.done % 4) as usize + frame.seen;
+            let utf8 = if frame.header.opcode.is_data() {
+                self.message.as_mut().and_then(|m| m.utf8.as_mut())
+            } else {
+                None
+            };
+            // Text is unmasked and validated together (in one pass where the CPU allows).
+            let valid = match (frame.header.mask, utf8) {
+                (Some(key), Some(utf8)) => utf8.feed_masked(fresh, key, phase),
+                (Some(key), None) => {
+                    apply_mask(fresh, key, phase);
+                    Ok(())
                 }
-            }
+                (None, Some(utf8)) => utf8.feed(fresh),
+                (None, None) => Ok(()),
+            };
+            valid.map_err(|_| ProtocolError::InvalidUtf8)?;
             frame.seen = avail;
         }
         let frame_end = avail as u64 == frame.remaining;

@@ -32,6 +32,10 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+// Compiled only by compilers that have the AVX-512 intrinsics (see the build script).
+#[cfg(all(wslane_avx512, target_arch = "x86_64"))]
+#[clippy::msrv = "1.89"]
+mod avx512;
 pub mod close;
 pub mod config;
 pub mod decoder;

@@ -11,6 +11,13 @@
 //! it picks AVX2 or SSE 4.2 at run time on x86; without it, it uses what the target enables at compile time
 //! (NEON on aarch64, `simd128` on wasm32), and `core::str::from_utf8` elsewhere, such as on Cortex-M.
 //!
+//! On x86_64 CPUs with AVX-512 (F and BW), when the compiler has its intrinsics (Rust 1.89 and later; see
+//! the build script), chunks of 64 bytes or more go to the crate's own AVX-512 kernel instead: the same
+//! lookup algorithm as `simdutf8`'s, a 64-byte block per instruction. And a client's text, which arrives
+//! masked, is unmasked and validated in one pass by [`Utf8Validator::feed_masked`]: each block is loaded,
+//! XORed with the key, stored back and validated while it is in a register, where unmasking and then
+//! validating read the payload twice.
+//!
 //! Streaming needs no help from the engine: before validating a chunk, the validator sets aside an incomplete
 //! character at its end (a leading byte followed by fewer continuation bytes than it announces, found by
 //! looking at the last 3 bytes at most). Since a byte that is not a continuation byte always starts a
@@ -25,6 +32,13 @@
 //! falls back to `core`) the chunk is copied into a zero-padded 64-byte block for the SIMD engine.
 
 use core::fmt;
+
+use crate::frame::apply_mask;
+
+// Compiled only by compilers that have the AVX-512 intrinsics (see the build script).
+#[cfg(all(wslane_avx512, target_arch = "x86_64"))]
+#[clippy::msrv = "1.89"]
+mod avx512;
 
 /// The bytes are not valid UTF-8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +82,10 @@ pub fn validate(bytes: &[u8]) -> Result<&str, Utf8Error> {
     simdutf8::basic::from_utf8(bytes).map_err(|_| Utf8Error)
 }
 
+/// Chunks of at least this many bytes are unmasked and validated in one pass by
+/// [`Utf8Validator::feed_masked`] where the CPU has AVX-512; shorter ones are unmasked, then validated.
+pub const FUSED_MIN: usize = 256;
+
 /// Chunks shorter than this are first checked for pure ASCII by [`is_ascii`]; from this length on,
 /// `simdutf8`'s own ASCII path is about as fast and the check would only cost on other text.
 const ASCII_MAX: usize = 256;
@@ -79,6 +97,10 @@ fn is_complete(bytes: &[u8]) -> bool {
         return true;
     }
     if bytes.len() >= SIMD_BLOCK {
+        #[cfg(all(wslane_avx512, target_arch = "x86_64"))]
+        if let Some(avx512) = crate::avx512::Avx512::detect() {
+            return avx512.validate(bytes);
+        }
         return simdutf8::basic::from_utf8(bytes).is_ok();
     }
     if !HAS_SIMD || bytes.len() < SIMD_MIN {
@@ -199,6 +221,88 @@ impl Utf8Validator {
         Ok(())
     }
 
+    /// Unmasks `chunk` in place (as [`apply_mask`] with `key` from payload byte `offset`) and validates the
+    /// unmasked bytes as [`feed`](Self::feed) does. The chunk is unmasked whatever the verdict.
+    ///
+    /// On x86_64 CPUs with AVX-512, chunks of [`FUSED_MIN`] bytes or more are unmasked and validated in one
+    /// pass, 64 bytes at a time; elsewhere this is `apply_mask` followed by `feed`.
+    ///
+    /// ```
+    /// use wslane::frame::apply_mask;
+    /// use wslane::utf8::Utf8Validator;
+    ///
+    /// let key = [0x37, 0xfa, 0x21, 0x3d];
+    /// let mut payload = "naïve café ".repeat(40).into_bytes();
+    /// let text = payload.clone();
+    /// apply_mask(&mut payload, key, 0);
+    /// // Received in two pieces, the second from payload byte 3 (inside the 'ï').
+    /// let mut utf8 = Utf8Validator::new();
+    /// let (head, tail) = payload.split_at_mut(3);
+    /// utf8.feed_masked(head, key, 0).unwrap();
+    /// utf8.feed_masked(tail, key, 3).unwrap();
+    /// utf8.finish().unwrap();
+    /// assert_eq!(payload, text);
+    /// ```
+    #[inline]
+    pub fn feed_masked(
+        &mut self,
+        chunk: &mut [u8],
+        key: [u8; 4],
+        offset: usize,
+    ) -> Result<(), Utf8Error> {
+        #[cfg(all(wslane_avx512, target_arch = "x86_64"))]
+        if chunk.len() >= FUSED_MIN {
+            if let Some(avx512) = crate::avx512::Avx512::detect() {
+                return self.feed_masked_avx512(avx512, chunk, key, offset);
+            }
+        }
+        apply_mask(chunk, key, offset);
+        self.feed(chunk)
+    }
+
+    /// [`feed_masked`](Self::feed_masked) with the fused AVX-512 kernel.
+    #[cfg(all(wslane_avx512, target_arch = "x86_64"))]
+    fn feed_masked_avx512(
+        &mut self,
+        avx512: crate::avx512::Avx512,
+        chunk: &mut [u8],
+        key: [u8; 4],
+        offset: usize,
+    ) -> Result<(), Utf8Error> {
+        // First the end of a character carried over (at most 3 bytes), unmasked on their own.
+        let mut done = 0;
+        if self.partial_len > 0 {
+            let need = char_width(self.partial[0]) - usize::from(self.partial_len);
+            done = need.min(chunk.len());
+            apply_mask(&mut chunk[..done], key, offset);
+            if self.complete_partial(&chunk[..done]).is_err() {
+                apply_mask(&mut chunk[done..], key, offset + done);
+                return Err(Utf8Error);
+            }
+        }
+        let body = &mut chunk[done..];
+        let offset = offset + done;
+        // Where an incomplete character starts at the end, from a copy of the last 3 bytes unmasked.
+        let len = body.len();
+        let last_len = len.min(3);
+        let mut last = [0; 3];
+        last[..last_len].copy_from_slice(&body[len - last_len..]);
+        apply_mask(&mut last[..last_len], key, offset + len - last_len);
+        let (complete, _) = split_incomplete(&last[..last_len]);
+        let check = len - last_len + complete.len();
+        if !avx512.unmask_validate(body, key, offset, check) {
+            return Err(Utf8Error);
+        }
+        let tail = &body[check..];
+        if !tail.is_empty() {
+            match core::str::from_utf8(tail) {
+                Err(err) if err.error_len().is_none() => self.keep(tail),
+                _ => return Err(Utf8Error),
+            }
+        }
+        Ok(())
+    }
+
     /// Carries an incomplete character (at most 3 bytes) over to the next chunk.
     fn keep(&mut self, tail: &[u8]) {
         self.partial[..tail.len()].copy_from_slice(tail);
@@ -264,6 +368,7 @@ mod tests {
     use proptest::prelude::*;
     use proptest::sample::Index;
     use std::string::String;
+    use std::vec;
     use std::vec::Vec;
 
     fn feed_all(chunks: &[&[u8]]) -> Result<(), Utf8Error> {
@@ -366,6 +471,65 @@ mod tests {
         }
     }
 
+    /// One byte changed at every position of masked texts long enough for the fused kernel, at several
+    /// alignments and payload offsets: the same verdict as `core`, and the bytes unmasked.
+    #[test]
+    fn masked_every_position_matches_core() {
+        let text: String = "aé€𝄞 Жx你".chars().cycle().take(300).collect();
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        for len in [FUSED_MIN, FUSED_MIN + 1, 333] {
+            let bytes = &text.as_bytes()[..len];
+            for pos in 0..len {
+                for byte in [0x41, 0x80, 0xa0, 0xc0, 0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0xff] {
+                    let mut bytes = Vec::from(bytes);
+                    bytes[pos] = byte;
+                    let reference = core::str::from_utf8(&bytes);
+                    let prefix_ok = !matches!(reference, Err(e) if e.error_len().is_some());
+                    for (shift, offset) in [(0, 0), (1, 3), (63, 6), (33, 1)] {
+                        let mut wire = vec![0; shift];
+                        wire.extend_from_slice(&bytes);
+                        crate::frame::apply_mask_reference(&mut wire[shift..], key, offset);
+                        let mut v = Utf8Validator::new();
+                        let fed = v.feed_masked(&mut wire[shift..], key, offset);
+                        assert_eq!(&wire[shift..], &bytes[..], "{pos} {byte:x} {shift}");
+                        assert_eq!(fed.is_ok(), prefix_ok, "{bytes:x?} {shift}");
+                        if fed.is_ok() {
+                            assert_eq!(v.finish().is_ok(), reference.is_ok(), "{bytes:x?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A few masked texts long enough for the fused kernel, small enough for Miri (`scripts/miri.sh` runs
+    /// it with AVX-512 enabled): valid, cut inside a character, and broken, at three alignments.
+    #[test]
+    fn feed_masked_small_cases() {
+        let text = "aé€𝄞 Жx你".repeat(20);
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let mut broken = Vec::from(text.as_bytes());
+        broken[300] = 0xc0;
+        let cases: [(&[u8], bool, bool); 3] = [
+            (text.as_bytes(), true, true),
+            (&text.as_bytes()[..text.len() - 1], true, false),
+            (&broken, false, false),
+        ];
+        for (bytes, fed_ok, finished_ok) in cases {
+            for shift in [0, 5, 63] {
+                let mut wire = vec![0; shift];
+                wire.extend_from_slice(bytes);
+                crate::frame::apply_mask_reference(&mut wire[shift..], key, 1);
+                let mut v = Utf8Validator::new();
+                assert_eq!(v.feed_masked(&mut wire[shift..], key, 1).is_ok(), fed_ok);
+                assert_eq!(&wire[shift..], bytes);
+                if fed_ok {
+                    assert_eq!(v.finish().is_ok(), finished_ok);
+                }
+            }
+        }
+    }
+
     #[test]
     fn ascii_check_sees_every_byte() {
         let bytes = [b'a'; ASCII_MAX + 40];
@@ -389,16 +553,36 @@ mod tests {
         )
     }
 
-    /// Feeds `bytes` cut at `cuts` and checks the verdicts against `core::str::from_utf8`.
-    fn check_streaming(bytes: &[u8], cuts: &[Index]) -> Result<(), TestCaseError> {
+    /// Feeds `bytes` cut at `cuts` and checks the verdicts against `core::str::from_utf8`. With `masked`
+    /// (a key, and where the payload starts in its buffer, so pieces sit at every alignment), the pieces
+    /// are fed masked through [`Utf8Validator::feed_masked`], which must unmask each whatever its verdict.
+    fn check_streaming(
+        bytes: &[u8],
+        cuts: &[Index],
+        masked: Option<([u8; 4], usize)>,
+    ) -> Result<(), TestCaseError> {
         let mut ends: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
         ends.push(bytes.len());
         ends.sort_unstable();
         let deadline = unrecoverable_at(bytes);
+        let mut wire = Vec::new();
+        if let Some((key, shift)) = masked {
+            wire.resize(shift, 0);
+            wire.extend_from_slice(bytes);
+            crate::frame::apply_mask_reference(&mut wire[shift..], key, 0);
+        }
         let mut v = Utf8Validator::new();
         let mut start = 0;
         for &end in &ends {
-            let fed = v.feed(&bytes[start..end]);
+            let fed = match masked {
+                Some((key, shift)) => {
+                    let piece = &mut wire[shift + start..shift + end];
+                    let fed = v.feed_masked(piece, key, start);
+                    prop_assert_eq!(&*piece, &bytes[start..end], "unmasked {}..{}", start, end);
+                    fed
+                }
+                None => v.feed(&bytes[start..end]),
+            };
             let so_far = core::str::from_utf8(&bytes[..end]);
             let prefix_ok = !matches!(so_far, Err(e) if e.error_len().is_some());
             prop_assert_eq!(fed.is_ok(), prefix_ok, "piece {}..{}", start, end);
@@ -467,14 +651,24 @@ mod tests {
 
         #[test]
         fn random_bytes_stream_like_core(bytes in prop::collection::vec(any::<u8>(), 0..300), cuts in cuts()) {
-            check_streaming(&bytes, &cuts)?;
+            check_streaming(&bytes, &cuts, None)?;
             prop_assert_eq!(validate(&bytes).is_ok(), core::str::from_utf8(&bytes).is_ok());
         }
 
         #[test]
         fn text_streams_like_core(bytes in mutated_text(), cuts in cuts()) {
-            check_streaming(&bytes, &cuts)?;
+            check_streaming(&bytes, &cuts, None)?;
             prop_assert_eq!(validate(&bytes).is_ok(), core::str::from_utf8(&bytes).is_ok());
+        }
+
+        #[test]
+        fn masked_text_streams_like_core(
+            bytes in mutated_text(),
+            cuts in cuts(),
+            key in any::<[u8; 4]>(),
+            shift in 0..64usize,
+        ) {
+            check_streaming(&bytes, &cuts, Some((key, shift)))?;
         }
     }
 }

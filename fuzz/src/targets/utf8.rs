@@ -6,10 +6,15 @@
 //!   chunk holding the byte at `valid_up_to + error_len` (or the last byte), and never earlier;
 //!   `is_mid_character` is true exactly when the bytes so far end inside a character;
 //! - `finish` succeeds exactly when the whole input is valid UTF-8, and resets the validator: a second
-//!   pass with other chunk sizes over the same validator gives the same answers.
+//!   pass with other chunk sizes over the same validator gives the same answers;
+//! - a third pass feeds a masked copy through `feed_masked` (the key is `first`, the chunk sizes are
+//!   `second`'s times 4, so chunks reach the fused kernel's 256 bytes, and the copy starts `first[0] % 64`
+//!   bytes into its buffer, so blocks sit at every alignment): the same answers, and every chunk it is
+//!   given comes back unmasked, whatever the verdict.
 
 use arbitrary::{Arbitrary, Unstructured};
-use wslane::utf8::{validate, Utf8Validator};
+use wslane::frame::apply_mask_reference;
+use wslane::utf8::{validate, Utf8Error, Utf8Validator};
 
 use crate::hex;
 
@@ -32,11 +37,30 @@ pub fn run(data: &[u8]) {
     let bytes = input.bytes;
     assert_eq!(validate(bytes).is_ok(), core::str::from_utf8(bytes).is_ok());
     let mut validator = Utf8Validator::new();
-    pass(&mut validator, &input.first, bytes);
-    pass(&mut validator, &input.second, bytes);
+    let plain = |validator: &mut Utf8Validator, start: usize, end: usize| validator.feed(&bytes[start..end]);
+    pass(&mut validator, input.first.map(usize::from), bytes, plain);
+    pass(&mut validator, input.second.map(usize::from), bytes, plain);
+    // The masked pass.
+    let key = input.first;
+    let shift = usize::from(input.first[0]) % 64;
+    let mut wire = vec![0; shift];
+    wire.extend_from_slice(bytes);
+    apply_mask_reference(&mut wire[shift..], key, 0);
+    let masked = |validator: &mut Utf8Validator, start: usize, end: usize| {
+        let chunk = &mut wire[shift + start..shift + end];
+        let result = validator.feed_masked(chunk, key, start);
+        assert_eq!(chunk, &bytes[start..end], "feed_masked left bytes {start}..{end} masked");
+        result
+    };
+    pass(&mut validator, input.second.map(|size| usize::from(size) * 4), bytes, masked);
 }
 
-fn pass(validator: &mut Utf8Validator, sizes: &[u8; 4], bytes: &[u8]) {
+fn pass(
+    validator: &mut Utf8Validator,
+    sizes: [usize; 4],
+    bytes: &[u8],
+    mut feed: impl FnMut(&mut Utf8Validator, usize, usize) -> Result<(), Utf8Error>,
+) {
     let whole = core::str::from_utf8(bytes);
     // The index of the byte that makes the input invalid.
     let deadline = whole.err().and_then(|e| {
@@ -53,10 +77,10 @@ fn pass(validator: &mut Utf8Validator, sizes: &[u8; 4], bytes: &[u8]) {
         let size = if all_empty {
             bytes.len()
         } else {
-            usize::from(size)
+            size
         };
         let end = (pos + size).min(bytes.len());
-        let result = validator.feed(&bytes[pos..end]);
+        let result = feed(validator, pos, end);
         pos = end;
         let so_far = core::str::from_utf8(&bytes[..pos]);
         let invalid = matches!(so_far, Err(e) if e.error_len().is_some());
