@@ -6,6 +6,14 @@
 //! when capturing they are also kept, for the check against the expected frames. Once a round's output is
 //! all written, the task waiting for the round is woken. The stream is shared, through an `Rc`, between the
 //! server task and the harness that drives the rounds, on one current-thread runtime.
+//!
+//! Both copies (into the server's read buffer, and out of its writes) cost the same wherever the server's
+//! buffers lie, as a kernel's copies of socket data do. On some CPUs glibc's copy of a few KiB is 25 times
+//! slower when its destination lies 1 to 15 bytes past its source within a 4 KiB page
+//! (`docs/performance-notes.md`); with plain copies the harness charged that, now and then, to whichever
+//! library's buffer happened to sit there. A read that would copy from such a position copies the same
+//! bytes from a second copy of the batch, 64 bytes further along within the page; a write that would land
+//! in one goes 64 bytes further into the scratch area ([`slow_position`]).
 
 use std::cell::RefCell;
 use std::io::{self, IoSlice};
@@ -20,10 +28,16 @@ use crate::echo::READ_CHUNK;
 /// The scratch area writes are copied into, reused from its start when full (a socket's send buffer).
 const SCRATCH: usize = 256 << 10;
 
+/// The page whose offsets the CPU compares (see [`slow_position`]).
+const PAGE: usize = 4 << 10;
+
 /// The state both ends of the stream see.
 #[derive(Debug)]
 struct Wire {
     input: Vec<u8>,
+    /// The batch again, from `shifted[shift]`, which lies 64 bytes further within a page than `input[0]`.
+    shifted: Vec<u8>,
+    shift: usize,
     at: usize,
     reader: Option<Waker>,
     written: usize,
@@ -43,7 +57,13 @@ impl Wire {
                 self.scratch_at = 0;
             }
             let n = rest.len().min(SCRATCH - self.scratch_at);
-            self.scratch[self.scratch_at..self.scratch_at + n].copy_from_slice(&rest[..n]);
+            let to = &mut self.scratch[self.scratch_at..self.scratch_at + n];
+            if slow_position(to.as_ptr(), &rest[..n]) {
+                // 64 bytes further (or, past the end, from the start of the area) it is not.
+                self.scratch_at = (self.scratch_at + 64).min(SCRATCH);
+                continue;
+            }
+            to.copy_from_slice(&rest[..n]);
             self.scratch_at += n;
             rest = &rest[n..];
         }
@@ -74,8 +94,13 @@ pub struct Rounds(Rc<RefCell<Wire>>);
 /// when `output_len` bytes were written.
 #[must_use]
 pub fn replay(input: Vec<u8>, output_len: usize) -> (Replay, Rounds) {
+    let mut shifted = vec![0; input.len() + PAGE];
+    let shift = (input.as_ptr() as usize + 64).wrapping_sub(shifted.as_ptr() as usize) % PAGE;
+    shifted[shift..shift + input.len()].copy_from_slice(&input);
     let wire = Rc::new(RefCell::new(Wire {
         input,
+        shifted,
+        shift,
         // Nothing to read until the first round starts.
         at: usize::MAX,
         reader: None,
@@ -129,7 +154,13 @@ impl AsyncRead for Replay {
             return Poll::Pending;
         }
         let n = rest.len().min(buf.remaining()).min(READ_CHUNK);
-        buf.put_slice(&rest[..n]);
+        let to = buf.filled().as_ptr_range().end;
+        if slow_position(to, &rest[..n]) {
+            let from = wire.shift + at;
+            buf.put_slice(&wire.shifted[from..from + n]);
+        } else {
+            buf.put_slice(&rest[..n]);
+        }
         wire.at = at + n;
         Poll::Ready(Ok(()))
     }
@@ -173,4 +204,11 @@ impl AsyncWrite for Replay {
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
+}
+
+/// Whether a plain copy of `src` to `dst` lands where glibc's copy is slow on some CPUs: 2 KiB or more,
+/// the destination 1 to 15 bytes past the source within a page.
+fn slow_position(dst: *const u8, src: &[u8]) -> bool {
+    let past = (dst as usize).wrapping_sub(src.as_ptr() as usize) % PAGE;
+    src.len() >= 2 << 10 && past > 0 && past < 16
 }
