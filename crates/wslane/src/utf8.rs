@@ -475,9 +475,16 @@ mod tests {
     /// alignments and payload offsets: the same verdict as `core`, and the bytes unmasked.
     #[test]
     fn masked_every_position_matches_core() {
-        let text: String = "aé€𝄞 Жx你".chars().cycle().take(300).collect();
+        let mixed: String = "aé€𝄞 Жx你".chars().cycle().take(300).collect();
+        // Pure ASCII, where the kernel skips whole pairs of blocks; the changed byte breaks the run.
+        let ascii = "{\"seq\":1234,\"ok\":true} ".repeat(20);
         let key = [0x37, 0xfa, 0x21, 0x3d];
-        for len in [FUSED_MIN, FUSED_MIN + 1, 333] {
+        for (text, len) in [
+            (&mixed, FUSED_MIN),
+            (&mixed, FUSED_MIN + 1),
+            (&mixed, 333),
+            (&ascii, 400),
+        ] {
             let bytes = &text.as_bytes()[..len];
             for pos in 0..len {
                 for byte in [0x41, 0x80, 0xa0, 0xc0, 0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0xff] {
@@ -510,10 +517,15 @@ mod tests {
         let key = [0x37, 0xfa, 0x21, 0x3d];
         let mut broken = Vec::from(text.as_bytes());
         broken[300] = 0xc0;
-        let cases: [(&[u8], bool, bool); 3] = [
+        // ASCII around a character cut short, so whole pairs of ASCII blocks follow it.
+        let mut cut = Vec::from(" ".repeat(200).as_bytes());
+        cut.push(0xe2);
+        cut.extend_from_slice(" ".repeat(200).as_bytes());
+        let cases: [(&[u8], bool, bool); 4] = [
             (text.as_bytes(), true, true),
             (&text.as_bytes()[..text.len() - 1], true, false),
             (&broken, false, false),
+            (&cut, false, false),
         ];
         for (bytes, fed_ok, finished_ok) in cases {
             for shift in [0, 5, 63] {

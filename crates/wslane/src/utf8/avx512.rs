@@ -5,7 +5,8 @@
 //! nibbles of each byte and of the byte before it find every error a two-byte window shows (a missing or
 //! surplus continuation, an overlong form, a surrogate, a code point past U+10FFFF), and the bytes two and
 //! three back say where a third or fourth byte must be a continuation. A block of pure ASCII skips all
-//! that.
+//! that, and after an ASCII block the next two are tested together first: on ASCII text (most JSON) that
+//! halved the time per 16 KiB (`benches/benches/utf8.rs`).
 //!
 //! Fused with unmasking, each 64-byte block is loaded, XORed with the key, stored back and validated while
 //! it is in a register: one pass over the payload instead of two. On this crate's server-only echo of
@@ -210,8 +211,38 @@ unsafe fn walk(ptr: *mut u8, len: usize, unmask: Option<Mask>, check: usize) -> 
         if whole {
             // From here every block up to `stop` is whole: all its bytes present and to be checked.
             let stop = end.min(check_end);
+            // After an ASCII block, two blocks at a time with one test while both are ASCII (most JSON is).
+            let mut ascii = false;
             while at + 64 <= stop {
                 let block = first.wrapping_add(at);
+                if ascii && at + 128 <= stop {
+                    // SAFETY: both blocks lie within the buffer (`lead <= at`, `at + 128 <= end`), so
+                    // they are readable, and `block` is 64-byte aligned.
+                    let (mut low, mut high) = unsafe {
+                        (
+                            _mm512_load_si512(block.cast()),
+                            _mm512_load_si512(block.add(64).cast()),
+                        )
+                    };
+                    if let Some(key) = key {
+                        low = _mm512_xor_si512(low, key);
+                        high = _mm512_xor_si512(high, key);
+                        // SAFETY: as for the loads; the buffer is writable when a key is given.
+                        unsafe {
+                            _mm512_store_si512(block.cast(), low);
+                            _mm512_store_si512(block.add(64).cast(), high);
+                        }
+                    }
+                    if _mm512_movepi8_mask(_mm512_or_si512(low, high)) == 0 {
+                        // The block before was ASCII too, so no character is left open.
+                        state.prev = high;
+                    } else {
+                        step(&mut state, low, &tables);
+                        ascii = step(&mut state, high, &tables);
+                    }
+                    at += 128;
+                    continue;
+                }
                 // SAFETY: the whole block lies within the buffer (`lead <= at`, `at + 64 <= end`), so it
                 // is readable, and `block` is 64-byte aligned.
                 let mut input = unsafe { _mm512_load_si512(block.cast()) };
@@ -220,7 +251,7 @@ unsafe fn walk(ptr: *mut u8, len: usize, unmask: Option<Mask>, check: usize) -> 
                     // SAFETY: as for the load; the buffer is writable when a key is given.
                     unsafe { _mm512_store_si512(block.cast(), input) };
                 }
-                step(&mut state, input, &tables);
+                ascii = step(&mut state, input, &tables);
                 at += 64;
             }
             continue;
@@ -246,9 +277,9 @@ unsafe fn walk(ptr: *mut u8, len: usize, unmask: Option<Mask>, check: usize) -> 
     _mm512_test_epi8_mask(error, error) == 0
 }
 
-/// Validates the next 64 bytes.
+/// Validates the next 64 bytes; returns whether they are ASCII.
 #[inline(always)]
-fn step(state: &mut State, input: __m512i, tables: &[__m512i; 4]) {
+fn step(state: &mut State, input: __m512i, tables: &[__m512i; 4]) -> bool {
     // SAFETY: only called from `walk`, whose CPU has AVX-512 F and BW; the intrinsics touch registers only.
     unsafe {
         if _mm512_movepi8_mask(input) == 0 {
@@ -256,7 +287,7 @@ fn step(state: &mut State, input: __m512i, tables: &[__m512i; 4]) {
             state.error = _mm512_or_si512(state.error, state.incomplete);
             state.incomplete = _mm512_setzero_si512();
             state.prev = input;
-            return;
+            return true;
         }
         let [byte_1_high, byte_1_low, byte_2_high, incomplete_above] = *tables;
         let nibble = _mm512_set1_epi8(0x0f);
@@ -282,6 +313,7 @@ fn step(state: &mut State, input: __m512i, tables: &[__m512i; 4]) {
         state.error = _mm512_ternarylogic_epi32::<0xf6>(state.error, must_continue, special);
         state.incomplete = _mm512_subs_epu8(input, incomplete_above);
         state.prev = input;
+        false
     }
 }
 
