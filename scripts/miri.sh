@@ -9,9 +9,9 @@
 #                         copies made forward and backward, and text copied into a `String` without a
 #                         second check (copy.rs)
 #   x86_64, +avx2         the same masking tests with AVX2 enabled, so the long path runs the AVX2 kernel
-#   x86_64, +avx512f      the UTF-8 tests with AVX-512 F and BW enabled, so chunks of 64 bytes and more run
-#     +avx512bw           the AVX-512 validation kernel, and masked text of 256 bytes and more the fused
-#                         unmasking kernel, its partial blocks at three alignments (utf8/avx512.rs)
+#   x86_64, +avx512f      the UTF-8 tests with AVX-512 F and BW enabled, so masked text of 256 bytes and
+#     +avx512bw           more runs the kernel that unmasks and validates in one pass, its partial blocks
+#                         at three alignments (utf8/avx512.rs)
 #   aarch64 (interpreted) the masking tests through the NEON kernel (Miri interprets any target; nothing
 #                         is run natively)
 #

@@ -11,12 +11,12 @@
 //! it picks AVX2 or SSE 4.2 at run time on x86; without it, it uses what the target enables at compile time
 //! (NEON on aarch64, `simd128` on wasm32), and `core::str::from_utf8` elsewhere, such as on Cortex-M.
 //!
-//! On x86_64 CPUs with AVX-512 (F and BW), when the compiler has its intrinsics (Rust 1.89 and later; see
-//! the build script), chunks of 64 bytes or more go to the crate's own AVX-512 kernel instead: the same
-//! lookup algorithm as `simdutf8`'s, a 64-byte block per instruction. And a client's text, which arrives
-//! masked, is unmasked and validated in one pass by [`Utf8Validator::feed_masked`]: each block is loaded,
-//! XORed with the key, stored back and validated while it is in a register, where unmasking and then
-//! validating read the payload twice.
+//! A client's text arrives masked. On x86_64 CPUs with AVX-512 (F and BW), when the compiler has its
+//! intrinsics (Rust 1.89 and later; see the build script), [`Utf8Validator::feed_masked`] unmasks and
+//! validates a chunk of 256 bytes or more in one pass, with the crate's own kernel (the lookup algorithm
+//! `simdutf8` runs, a 64-byte block per instruction): each block is loaded, XORed with the key, stored back
+//! and validated while it is in a register, where unmasking and then validating read the payload twice.
+//! Text that arrives unmasked stays with `simdutf8`, which the kernel did not beat on its own.
 //!
 //! Streaming needs no help from the engine: before validating a chunk, the validator sets aside an incomplete
 //! character at its end (a leading byte followed by fewer continuation bytes than it announces, found by
@@ -97,10 +97,6 @@ fn is_complete(bytes: &[u8]) -> bool {
         return true;
     }
     if bytes.len() >= SIMD_BLOCK {
-        #[cfg(all(wslane_avx512, target_arch = "x86_64"))]
-        if let Some(avx512) = crate::avx512::Avx512::detect() {
-            return avx512.validate(bytes);
-        }
         return simdutf8::basic::from_utf8(bytes).is_ok();
     }
     if !HAS_SIMD || bytes.len() < SIMD_MIN {
