@@ -1,7 +1,7 @@
 //! Enables `cfg(wslane_avx512)` when the compiler has stable AVX-512 intrinsics (Rust 1.89 and later).
 //!
-//! The crate builds from Rust 1.81; the AVX-512 kernels (UTF-8 validation fused with unmasking) are
-//! compiled only where the compiler accepts them, and chosen at run time only on CPUs that have AVX-512.
+//! The crate builds from Rust 1.81; the AVX-512 kernel (UTF-8 validation fused with unmasking) is
+//! compiled only where the compiler accepts it, and chosen at run time only on CPUs that have AVX-512.
 
 use std::env;
 use std::process::Command;

@@ -208,13 +208,7 @@ impl Utf8Validator {
         if !is_complete(head) {
             return Err(Utf8Error);
         }
-        if !tail.is_empty() {
-            match core::str::from_utf8(tail) {
-                Err(err) if err.error_len().is_none() => self.keep(tail),
-                _ => return Err(Utf8Error),
-            }
-        }
-        Ok(())
+        self.keep_incomplete(tail)
     }
 
     /// Unmasks `chunk` in place (as [`apply_mask`] with `key` from payload byte `offset`) and validates the
@@ -289,7 +283,12 @@ impl Utf8Validator {
         if !avx512.unmask_validate(body, key, offset, check) {
             return Err(Utf8Error);
         }
-        let tail = &body[check..];
+        self.keep_incomplete(&body[check..])
+    }
+
+    /// Carries `tail`, the end of a chunk after its complete characters (see [`split_incomplete`]), over
+    /// to the next chunk if it is a valid start of one; fails if it cannot start any.
+    fn keep_incomplete(&mut self, tail: &[u8]) -> Result<(), Utf8Error> {
         if !tail.is_empty() {
             match core::str::from_utf8(tail) {
                 Err(err) if err.error_len().is_none() => self.keep(tail),

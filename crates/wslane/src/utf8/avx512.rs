@@ -22,7 +22,7 @@
 
 use core::arch::x86_64::*;
 
-use crate::avx512::{byte_range, Avx512};
+use crate::avx512::Avx512;
 
 // The error bits of the lookup tables, as the paper names them.
 const TOO_SHORT: u8 = 1 << 0;
@@ -196,21 +196,10 @@ unsafe fn walk(ptr: *mut u8, len: usize, key: [u8; 4], offset: usize, check: usi
             while at + 64 <= stop {
                 let block = first.wrapping_add(at);
                 if ascii && at + 128 <= stop {
-                    // SAFETY: both blocks lie within the buffer (`lead <= at`, `at + 128 <= end`), so
-                    // they are readable, and `block` is 64-byte aligned.
-                    let (mut low, mut high) = unsafe {
-                        (
-                            _mm512_load_si512(block.cast()),
-                            _mm512_load_si512(block.add(64).cast()),
-                        )
-                    };
-                    low = _mm512_xor_si512(low, key);
-                    high = _mm512_xor_si512(high, key);
-                    // SAFETY: as for the loads; the buffer is writable.
-                    unsafe {
-                        _mm512_store_si512(block.cast(), low);
-                        _mm512_store_si512(block.add(64).cast(), high);
-                    }
+                    // SAFETY: both blocks lie within the buffer (`lead <= at`, `at + 128 <= end`), and
+                    // `block` is 64-byte aligned.
+                    let (low, high) =
+                        unsafe { (unmask_block(block, key), unmask_block(block.add(64), key)) };
                     if _mm512_movepi8_mask(_mm512_or_si512(low, high)) == 0 {
                         // The block before was ASCII too, so no character is left open.
                         state.prev = high;
@@ -221,12 +210,9 @@ unsafe fn walk(ptr: *mut u8, len: usize, key: [u8; 4], offset: usize, check: usi
                     at += 128;
                     continue;
                 }
-                // SAFETY: the whole block lies within the buffer (`lead <= at`, `at + 64 <= end`), so it
-                // is readable, and `block` is 64-byte aligned.
-                let mut input = unsafe { _mm512_load_si512(block.cast()) };
-                input = _mm512_xor_si512(input, key);
-                // SAFETY: as for the load; the buffer is writable.
-                unsafe { _mm512_store_si512(block.cast(), input) };
+                // SAFETY: the whole block lies within the buffer (`lead <= at`, `at + 64 <= end`), and
+                // `block` is 64-byte aligned.
+                let input = unsafe { unmask_block(block, key) };
                 ascii = step(&mut state, input, &tables);
                 at += 64;
             }
@@ -251,6 +237,32 @@ unsafe fn walk(ptr: *mut u8, len: usize, key: [u8; 4], offset: usize, check: usi
     _mm512_test_epi8_mask(error, error) == 0
 }
 
+/// The bits `from..to` of a 64-bit mask (`to` at most 64), one per byte of a 64-byte block: none when
+/// `to <= from`. The partial blocks at either end of a buffer are loaded and stored under such a mask.
+#[inline(always)]
+fn byte_range(from: usize, to: usize) -> u64 {
+    if to <= from {
+        return 0;
+    }
+    (u64::MAX >> (64 - (to - from))) << from
+}
+
+/// Loads the block at `block`, XORs it with `key`, stores it back, and returns it.
+///
+/// # Safety
+///
+/// `block` must be 64-byte aligned and valid for reads and writes of 64 bytes; the CPU must support
+/// AVX-512 F (only called from `walk`).
+#[inline(always)]
+unsafe fn unmask_block(block: *mut u8, key: __m512i) -> __m512i {
+    // SAFETY: the caller vouches for the block and the CPU.
+    unsafe {
+        let input = _mm512_xor_si512(_mm512_load_si512(block.cast()), key);
+        _mm512_store_si512(block.cast(), input);
+        input
+    }
+}
+
 /// Validates the next 64 bytes; returns whether they are ASCII.
 #[inline(always)]
 fn step(state: &mut State, input: __m512i, tables: &[__m512i; 4]) -> bool {
@@ -265,7 +277,10 @@ fn step(state: &mut State, input: __m512i, tables: &[__m512i; 4]) -> bool {
         }
         let [byte_1_high, byte_1_low, byte_2_high, incomplete_above] = *tables;
         let nibble = _mm512_set1_epi8(0x0f);
-        let prev1 = previous::<15>(input, state.prev);
+        // Each 128-bit lane of `below` is the lane before it in the stream: `prev`'s last, then
+        // `input`'s first three (the two vectors end to end, shifted by 12 of their 32-bit elements).
+        let below = _mm512_alignr_epi32::<12>(input, state.prev);
+        let prev1 = previous::<15>(input, below);
         let high_1 = _mm512_and_si512(_mm512_srli_epi16::<4>(prev1), nibble);
         let low_1 = _mm512_and_si512(prev1, nibble);
         let high_2 = _mm512_and_si512(_mm512_srli_epi16::<4>(input), nibble);
@@ -277,8 +292,8 @@ fn step(state: &mut State, input: __m512i, tables: &[__m512i; 4]) -> bool {
         );
         // A byte two after a 3- or 4-byte lead, or three after a 4-byte lead, must be a continuation:
         // the saturating subtractions leave the top bit set exactly for those leads.
-        let third = _mm512_subs_epu8(previous::<14>(input, state.prev), _mm512_set1_epi8(0x60));
-        let fourth = _mm512_subs_epu8(previous::<13>(input, state.prev), _mm512_set1_epi8(0x70));
+        let third = _mm512_subs_epu8(previous::<14>(input, below), _mm512_set1_epi8(0x60));
+        let fourth = _mm512_subs_epu8(previous::<13>(input, below), _mm512_set1_epi8(0x70));
         let must_continue = _mm512_and_si512(
             _mm512_or_si512(third, fourth),
             _mm512_set1_epi8(0x80u8 as i8),
@@ -292,14 +307,10 @@ fn step(state: &mut State, input: __m512i, tables: &[__m512i; 4]) -> bool {
 }
 
 /// `input` shifted up by `16 - SHIFT` bytes across the whole vector, the bytes shifted in taken from the
-/// end of `prev`: byte `i` of the result is the byte `16 - SHIFT` before byte `i` of `input`.
+/// end of the block before: byte `i` of the result is the byte `16 - SHIFT` before byte `i` of `input`.
+/// `below` holds, in each 128-bit lane, the lane that comes before `input`'s in the stream.
 #[inline(always)]
-fn previous<const SHIFT: i32>(input: __m512i, prev: __m512i) -> __m512i {
-    // SAFETY: only called from `step`, under AVX-512 F and BW; the intrinsics touch registers only.
-    unsafe {
-        // Each 128-bit lane of `below` is the lane before it in the stream: `prev`'s last, then
-        // `input`'s first three (the two vectors end to end, shifted by 12 of their 32-bit elements).
-        let below = _mm512_alignr_epi32::<12>(input, prev);
-        _mm512_alignr_epi8::<SHIFT>(input, below)
-    }
+fn previous<const SHIFT: i32>(input: __m512i, below: __m512i) -> __m512i {
+    // SAFETY: only called from `step`, under AVX-512 F and BW; the intrinsic touches registers only.
+    unsafe { _mm512_alignr_epi8::<SHIFT>(input, below) }
 }
