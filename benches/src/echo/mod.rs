@@ -5,7 +5,8 @@
 //! each data message. Two transports, so that like is compared with like:
 //!
 //! - **Synchronous, in memory** ([`wslane_core`], [`tungstenite`]): the batch is read from memory in reads
-//!   of at most [`READ_CHUNK`] bytes, as from a socket, and the output goes to a sink that counts it.
+//!   of at most [`READ_CHUNK`] bytes, as from a socket (copied so that no library's buffer position makes
+//!   them slower: [`crate::copies`]), and the output goes to a sink that counts it.
 //! - **Async, over `tokio::io::duplex`** ([`wslane_tokio`], [`fastwebsockets`], [`tokio_websockets`]): a
 //!   current-thread tokio runtime runs the library's server on one end of a duplex pipe of
 //!   [`DUPLEX_BUFFER`] bytes; the client ([`DuplexClient`]) writes the batch into the other end and reads

@@ -8,12 +8,13 @@ use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::Message;
 
 use super::{Case, Echo, READ_CHUNK};
+use crate::copies::Batch;
 
 /// A `Read + Write` stream in memory: reads replay the batch in reads of at most [`READ_CHUNK`] bytes,
 /// writes are counted (and kept when capturing).
 #[derive(Debug)]
 pub struct MemoryStream {
-    input: Vec<u8>,
+    input: Batch,
     at: usize,
     written: usize,
     capture: Option<Vec<u8>>,
@@ -24,7 +25,7 @@ impl MemoryStream {
     #[must_use]
     pub fn new(input: Vec<u8>) -> MemoryStream {
         MemoryStream {
-            input,
+            input: Batch::new(input),
             at: 0,
             written: 0,
             capture: None,
@@ -41,13 +42,13 @@ impl MemoryStream {
 
 impl Read for MemoryStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let rest = &self.input[self.at..];
-        if rest.is_empty() {
+        let rest = self.input.bytes().len() - self.at;
+        if rest == 0 {
             // The batch is used up: a socket would have nothing more yet.
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        let n = rest.len().min(buf.len()).min(READ_CHUNK);
-        buf[..n].copy_from_slice(&rest[..n]);
+        let n = rest.min(buf.len()).min(READ_CHUNK);
+        self.input.copy_to(self.at, &mut buf[..n]);
         self.at += n;
         Ok(n)
     }

@@ -7,12 +7,13 @@
 use wslane::{Config, Connection, Event, Instant, SendError};
 
 use super::{Case, Echo, READ_CHUNK};
+use crate::copies::Batch;
 
 /// A server [`Connection`] with default settings, fed a pre-built batch from memory.
 #[derive(Debug)]
 pub struct WslaneCore {
     conn: Connection,
-    input: Vec<u8>,
+    input: Batch,
     batch: usize,
 }
 
@@ -26,12 +27,13 @@ impl WslaneCore {
         let mut sent = 0;
         let mut echoed = 0;
         let mut at = 0;
-        while at < self.input.len() {
+        let len = self.input.bytes().len();
+        while at < len {
             // A transport read straight into the room the connection offers (as the async driver asks
             // for it), of at most `READ_CHUNK` bytes.
             let room = self.conn.read_buffer(1);
-            let n = room.len().min(READ_CHUNK).min(self.input.len() - at);
-            room[..n].copy_from_slice(&self.input[at..at + n]);
+            let n = room.len().min(READ_CHUNK).min(len - at);
+            self.input.copy_to(at, &mut room[..n]);
             self.conn.handle_read(Instant::ZERO, n);
             at += n;
             loop {
@@ -88,7 +90,7 @@ impl Echo for WslaneCore {
     fn new(case: &Case) -> WslaneCore {
         WslaneCore {
             conn: Connection::server(Instant::ZERO, Config::default()),
-            input: case.input(),
+            input: Batch::new(case.input()),
             batch: case.batch,
         }
     }

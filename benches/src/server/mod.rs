@@ -22,6 +22,7 @@ use tokio::runtime::Runtime;
 use tokio::task::LocalSet;
 
 pub use self::wire::{replay, Replay, Rounds};
+use crate::copies::Scratch;
 use crate::echo::wslane_core::WslaneCore;
 use crate::echo::{self, Case, Echo};
 
@@ -199,7 +200,7 @@ impl Server for Floor {
 #[derive(Debug)]
 pub struct CoreServer {
     core: WslaneCore,
-    scratch: Vec<u8>,
+    scratch: Scratch,
 }
 
 impl Echo for CoreServer {
@@ -208,24 +209,13 @@ impl Echo for CoreServer {
     fn new(case: &Case) -> CoreServer {
         CoreServer {
             core: WslaneCore::new(case),
-            scratch: vec![0; 256 << 10],
+            scratch: Scratch::new(wire::SCRATCH),
         }
     }
 
     fn round(&mut self) -> usize {
         let scratch = &mut self.scratch;
-        let mut at = 0;
-        self.core.round_with(|mut out| {
-            while !out.is_empty() {
-                if at == scratch.len() {
-                    at = 0;
-                }
-                let n = out.len().min(scratch.len() - at);
-                scratch[at..at + n].copy_from_slice(&out[..n]);
-                at += n;
-                out = &out[n..];
-            }
-        })
+        self.core.round_with(|out| scratch.take(out))
     }
 
     fn round_captured(&mut self) -> Vec<u8> {
