@@ -1,6 +1,6 @@
 //! Messages both ways over an in-memory duplex pipe and over loopback TCP: text, binary, empty and 1 MiB
-//! messages, many pipelined, through `Stream` + `Sink` and through the plain methods; and bytes that arrive
-//! behind the handshake head.
+//! messages, many pipelined, through `Stream` + `Sink` and through the plain methods; bytes that arrive
+//! behind the handshake head; and how the server's replies reach the transport (plain or vectored writes).
 
 mod support;
 
@@ -381,6 +381,108 @@ async fn fragments_mode_through_recv_with() {
             .unwrap()
             .expect_err("fragments need recv_with");
         assert!(matches!(err, wslane_tokio::Error::FragmentsMode), "{err:?}");
+    })
+    .await;
+}
+
+/// The server's writes, as `CountingWrites` records them: one entry per call, the number of slices it
+/// was given (0 for a plain `poll_write`).
+type WriteLog = std::sync::Arc<std::sync::Mutex<Vec<usize>>>;
+
+/// A duplex end that records how the server writes to it.
+struct CountingWrites {
+    inner: DuplexStream,
+    log: WriteLog,
+}
+
+impl tokio::io::AsyncRead for CountingWrites {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for CountingWrites {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.log.lock().unwrap().push(0);
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.log.lock().unwrap().push(bufs.len());
+        // The duplex pipe takes one slice per call; the driver writes the rest on the next turn.
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A reply that is one piece (a small message: header and payload together) goes out with a plain
+/// write, which costs a socket less than a vectored one; a reply in several pieces (a large payload
+/// written from its own buffer after its header) with a vectored write of all of them.
+#[tokio::test]
+async fn one_piece_is_a_plain_write_and_several_a_vectored_one() {
+    bounded(async {
+        let (client_io, server_io) = tokio::io::duplex(1 << 20);
+        let log = WriteLog::default();
+        let server_io = CountingWrites {
+            inner: server_io,
+            log: log.clone(),
+        };
+        let request = ClientRequest::new(Url::parse("ws://localhost/echo").unwrap());
+        let (client, server) = tokio::join!(
+            wslane_tokio::client_on(client_io, request, Config::default()),
+            wslane_tokio::accept(server_io),
+        );
+        let mut client = client.unwrap().0;
+        let server = tokio::spawn(echo(server.unwrap()));
+
+        let small = Message::text("hello");
+        log.lock().unwrap().clear();
+        client.send(small.clone()).await.unwrap();
+        assert_eq!(client.recv().await.unwrap().unwrap(), small);
+        assert_eq!(*log.lock().unwrap(), [0], "one plain write");
+
+        let large = Message::binary(vec![7; 64 << 10]);
+        log.lock().unwrap().clear();
+        client.send(large.clone()).await.unwrap();
+        assert_eq!(client.recv().await.unwrap().unwrap(), large);
+        let writes = log.lock().unwrap().clone();
+        assert_eq!(
+            writes.first(),
+            Some(&2),
+            "header and payload together: {writes:?}"
+        );
+
+        client.close(CloseCode::NORMAL, "").await.unwrap();
+        server.await.unwrap().unwrap();
     })
     .await;
 }
