@@ -261,8 +261,8 @@ impl Connection {
     /// The same bytes as [`poll_transmit`](Self::poll_transmit), as up to `out.len()` slices in order,
     /// without copying a payload queued from the receive buffer: frame headers and small frames in one
     /// slice, each such payload in its own. Returns how many slices were set (0: nothing to transmit).
-    /// Write them with one vectored write, then report the bytes written with
-    /// [`advance_transmit`](Self::advance_transmit).
+    /// Write them with one vectored write (a single slice with a plain write, which costs a socket less),
+    /// then report the bytes written with [`advance_transmit`](Self::advance_transmit).
     ///
     /// ```
     /// use wslane::{Config, Connection, Event, Instant};
