@@ -74,7 +74,11 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// An area of `len` bytes (more than [`PAGE`]).
+    /// An area of `len` bytes (more than a 4 KiB page).
+    ///
+    /// # Panics
+    ///
+    /// If `len` is not more than a page.
     #[must_use]
     pub fn new(len: usize) -> Scratch {
         assert!(len > PAGE, "a scratch area of {len} bytes");
