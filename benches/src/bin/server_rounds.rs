@@ -6,8 +6,11 @@
 //! ```
 //!
 //! It prints the wall-clock time per message of the rounds (after the check). `library` is one of
-//! `wslane_core`, `wslane_tokio`, `wslane_tokio_owned` (owned messages: `recv` then `feed`), `fastwebsockets`, `tokio_websockets`, `tokio_tungstenite`, or `floor`
-//! (no WebSocket: the input written back, the cost of the harness itself). The harness is the one of the `server` bench (`wslane_benches::server`), checked
+//! `wslane_core`, `wslane_tokio`, `wslane_tokio_owned` (owned messages: `recv` then `feed`), `fastwebsockets`, `tokio_websockets`, `tokio_tungstenite`, `floor`
+//! (no WebSocket: the input written back, the cost of the harness itself), or `floor_unmask` (the floor
+//! plus an in-place unmasking pass over every byte read: the least a server that hands out what it
+//! received can spend), or `floor_message` (the same, holding each whole frame before writing
+//! it back: the least a server that hands out whole messages can spend). The harness is the one of the `server` bench (`wslane_benches::server`), checked
 //! once before the rounds. Instructions per message: run twice with different `rounds` and divide the
 //! difference by the extra messages (`rounds` × the case's batch), which cancels the setup:
 //!
@@ -22,14 +25,19 @@ use std::time::{Duration, Instant};
 use wslane_benches::echo::{Case, Echo};
 use wslane_benches::frames::Kind;
 use wslane_benches::server::{
-    CoreServer, Fastwebsockets, Floor, ServerOnly, TokioTungstenite, TokioWebsockets, WslaneTokio,
-    WslaneTokioOwned,
+    CoreServer, Fastwebsockets, Floor, FloorMessage, FloorUnmask, ServerOnly, TokioTungstenite,
+    TokioWebsockets, WslaneTokio, WslaneTokioOwned,
 };
 
 /// Runs `rounds` rounds after the check; returns their wall-clock time.
 fn run<E: Echo>(case: &Case, rounds: usize) -> Duration {
     let mut harness = E::new(case);
-    let expected = if E::NAME == <Floor as wslane_benches::server::Server>::NAME {
+    let floors = [
+        <Floor as wslane_benches::server::Server>::NAME,
+        <FloorUnmask as wslane_benches::server::Server>::NAME,
+        <FloorMessage as wslane_benches::server::Server>::NAME,
+    ];
+    let expected = if floors.contains(&E::NAME) {
         // The whole input, written back.
         case.input().len()
     } else {
@@ -64,6 +72,8 @@ fn main() {
         "tokio_websockets" => run::<ServerOnly<TokioWebsockets>>(&case, rounds),
         "tokio_tungstenite" => run::<ServerOnly<TokioTungstenite>>(&case, rounds),
         "floor" => run::<ServerOnly<Floor>>(&case, rounds),
+        "floor_unmask" => run::<ServerOnly<FloorUnmask>>(&case, rounds),
+        "floor_message" => run::<ServerOnly<FloorMessage>>(&case, rounds),
         other => panic!("unknown library {other}"),
     };
     let messages = rounds * case.batch;

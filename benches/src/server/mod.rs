@@ -174,22 +174,102 @@ const FLOOR_BUFFER: usize = 16 << 10;
 impl Server for Floor {
     const NAME: &'static str = "floor";
 
+    async fn serve(stream: Replay) {
+        write_back(stream, Self::NAME, |_| {}).await;
+    }
+}
+
+/// The key the floors unmask with: the cost is that of any key (the output is checked against it).
+pub const FLOOR_KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+/// [`Floor`] with the one pass over the payload the RFC asks of every server: each read is unmasked in
+/// place (with the core's [`apply_mask`](wslane::frame::apply_mask)) before it is written back. No
+/// server that hands out the payload it received can spend less than this; like [`Floor`], not an echo,
+/// so only `server_rounds` runs it.
+#[derive(Debug)]
+pub struct FloorUnmask;
+
+impl Server for FloorUnmask {
+    const NAME: &'static str = "floor_unmask";
+
+    async fn serve(stream: Replay) {
+        let mut offset = 0;
+        write_back(stream, Self::NAME, |bytes| {
+            wslane::frame::apply_mask(bytes, FLOOR_KEY, offset);
+            offset = offset.wrapping_add(bytes.len());
+        })
+        .await;
+    }
+}
+
+/// [`FloorUnmask`] holding a whole frame before writing it back, as a server that hands out whole
+/// messages must: reads of at most [`FRAME_READ`] bytes fill a buffer the size of the batch's frames
+/// (their size taken from the first header), each read unmasked in place as it arrives, and the buffer is
+/// written back once full. At 1 MiB this is the least a whole-message server spends; like [`Floor`], not
+/// an echo, so only `server_rounds` runs it.
+#[derive(Debug)]
+pub struct FloorMessage;
+
+/// The most [`FloorMessage`] reads at a time (as the core reads inside a large frame).
+const FRAME_READ: usize = 64 << 10;
+
+impl Server for FloorMessage {
+    const NAME: &'static str = "floor_message";
+
     async fn serve(mut stream: Replay) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut buf = vec![0; FLOOR_BUFFER];
+        let mut filled = 0;
         loop {
-            match stream.read(&mut buf).await {
+            let asked = (buf.len() - filled).min(FRAME_READ);
+            let n = match stream.read(&mut buf[filled..filled + asked]).await {
                 Ok(0) => return,
-                Ok(n) => {
-                    if let Err(err) = stream.write_all(&buf[..n]).await {
-                        eprintln!("{}: {err}", Self::NAME);
-                        return;
-                    }
-                }
+                Ok(n) => n,
                 Err(err) => {
                     eprintln!("{}: {err}", Self::NAME);
                     return;
                 }
+            };
+            if filled == 0 {
+                // Every frame of a batch has the same size: size the buffer to one.
+                if let Ok(wslane::frame::Parsed::Complete { header, len }) =
+                    wslane::FrameHeader::parse(&buf[..n])
+                {
+                    let frame = len + usize::try_from(header.payload_len).unwrap_or(0);
+                    buf.resize(frame.max(FLOOR_BUFFER), 0);
+                }
+            }
+            wslane::frame::apply_mask(&mut buf[filled..filled + n], FLOOR_KEY, filled);
+            filled += n;
+            if filled == buf.len() || n < asked {
+                // A whole frame, or the batch ran dry.
+                if let Err(err) = stream.write_all(&buf[..filled]).await {
+                    eprintln!("{}: {err}", Self::NAME);
+                    return;
+                }
+                filled = 0;
+            }
+        }
+    }
+}
+
+/// Reads `stream` [`FLOOR_BUFFER`] bytes at a time, passes each read to `work`, and writes it back.
+async fn write_back(mut stream: Replay, name: &str, mut work: impl FnMut(&mut [u8])) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0; FLOOR_BUFFER];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) => return,
+            Ok(n) => {
+                work(&mut buf[..n]);
+                if let Err(err) = stream.write_all(&buf[..n]).await {
+                    eprintln!("{name}: {err}");
+                    return;
+                }
+            }
+            Err(err) => {
+                eprintln!("{name}: {err}");
+                return;
             }
         }
     }
