@@ -203,10 +203,10 @@ impl Server for FloorUnmask {
 }
 
 /// [`FloorUnmask`] holding a whole frame before writing it back, as a server that hands out whole
-/// messages must: reads of at most [`FRAME_READ`] bytes fill a buffer the size of the batch's frames
-/// (their size taken from the first header), each read unmasked in place as it arrives, and the buffer is
-/// written back once full. At 1 MiB this is the least a whole-message server spends; like [`Floor`], not
-/// an echo, so only `server_rounds` runs it.
+/// messages must: reads of at most 64 KiB fill a buffer the size of the batch's frames (their size taken
+/// from the first header), each read unmasked in place as it arrives, and the buffer is written back once
+/// full. The work any whole-message server does at the least, written plainly (a library may still lay
+/// out its buffers more kindly to the cache); like [`Floor`], not an echo, so only `server_rounds` runs it.
 #[derive(Debug)]
 pub struct FloorMessage;
 
