@@ -10,7 +10,7 @@
 //! (no WebSocket: the input written back, the cost of the harness itself), or `floor_unmask` (the floor
 //! plus an in-place unmasking pass over every byte read: the least a server that hands out what it
 //! received can spend), or `floor_message` (the same, holding each whole frame before writing
-//! it back: the least a server that hands out whole messages can spend). The harness is the one of the `server` bench (`wslane_benches::server`), checked
+//! it back: the work a server that hands out whole messages does at the least, written plainly). The harness is the one of the `server` bench (`wslane_benches::server`), checked
 //! once before the rounds. Instructions per message: run twice with different `rounds` and divide the
 //! difference by the extra messages (`rounds` × the case's batch), which cancels the setup:
 //!
