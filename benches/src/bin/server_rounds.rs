@@ -6,13 +6,15 @@
 //! ```
 //!
 //! It prints the wall-clock time per message of the rounds (after the check). `library` is one of
-//! `wslane_core`, `wslane_tokio`, `wslane_tokio_owned` (owned messages: `recv` then `feed`), `fastwebsockets`, `tokio_websockets`, `tokio_tungstenite`, `floor`
-//! (no WebSocket: the input written back, the cost of the harness itself), or `floor_unmask` (the floor
-//! plus an in-place unmasking pass over every byte read: the least a server that hands out what it
-//! received can spend), or `floor_message` (the same, holding each whole frame before writing
-//! it back: the work a server that hands out whole messages does at the least, written plainly). The harness is the one of the `server` bench (`wslane_benches::server`), checked
-//! once before the rounds. Instructions per message: run twice with different `rounds` and divide the
-//! difference by the extra messages (`rounds` × the case's batch), which cancels the setup:
+//! `wslane_core`, `wslane_tokio`, `wslane_tokio_owned` (owned messages: `recv` then `feed`),
+//! `fastwebsockets`, `tokio_websockets`, `tokio_tungstenite`, or one of three floors that are not echoes:
+//! `floor` (no WebSocket: the input written back, the cost of the harness itself), `floor_unmask` (the
+//! same with every byte read unmasked in place: the work any server that hands out what it received must
+//! do) and `floor_message` (the same holding each whole frame before writing it back: a whole-message
+//! server's least work, written plainly). The harness is the one of the `server` bench
+//! (`wslane_benches::server`), checked once before the rounds. Instructions per message: run twice with
+//! different `rounds` and divide the difference by the extra messages (`rounds` × the case's batch),
+//! which cancels the setup:
 //!
 //! ```text
 //! valgrind --tool=callgrind --callgrind-out-file=a.out server_rounds wslane_tokio binary 16384 20

@@ -183,9 +183,9 @@ impl Server for Floor {
 pub const FLOOR_KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// [`Floor`] with the one pass over the payload the RFC asks of every server: each read is unmasked in
-/// place (with the core's [`apply_mask`](wslane::frame::apply_mask)) before it is written back. No
-/// server that hands out the payload it received can spend less than this; like [`Floor`], not an echo,
-/// so only `server_rounds` runs it.
+/// place (with the core's [`apply_mask`](wslane::frame::apply_mask)) before it is written back. The work
+/// any server that hands out what it received must do, in 16 KiB pieces and nothing more; like
+/// [`Floor`], not an echo, so only `server_rounds` runs it.
 #[derive(Debug)]
 pub struct FloorUnmask;
 
